@@ -1,0 +1,97 @@
+/**
+ * Error classes with stable codes. Every message names what is wrong and, for files and
+ * databases, where. No message ever carries a whole secret: callers pass secrets through
+ * `redact()` (token.ts) before building a message.
+ */
+
+/** Base class: `code` is stable and safe to switch on; `reason` narrows it. */
+export class ZTokenError extends Error {
+  readonly code: string;
+  readonly reason: string;
+  constructor(code: string, reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+export type TokenStoreReason =
+  | 'INVALID_TOKEN' // a token handed in by a caller is malformed (names the field)
+  | 'INVALID_ARGUMENT' // an id, option, table name, prefix or path is malformed
+  | 'NOT_FOUND' // an operation needed a token that is not stored
+  | 'UNAVAILABLE' // the store cannot be reached or opened (names where)
+  | 'CORRUPT' // stored data cannot be parsed (names file and line, or table)
+  | 'WRITE_FAILED' // a write failed; what was stored before is intact
+  | 'LOCK_TIMEOUT' // a cross-process lock could not be taken in time
+  | 'CRYPTO' // a value cannot be decrypted or a key is missing
+  | 'CLOSED'; // the store was used after close()
+
+/** Any failure of a token store, in the spirit of Zoho's SDKException(code 'TOKEN_STORE'). */
+export class TokenStoreError extends ZTokenError {
+  declare readonly reason: TokenStoreReason;
+  /** The offending field of a token, when there is one (e.g. 'expiryTime'). */
+  readonly field: string | undefined;
+  constructor(
+    reason: TokenStoreReason,
+    message: string,
+    options?: { cause?: unknown; field?: string },
+  ) {
+    super('TOKEN_STORE', reason, message, options);
+    this.field = options?.field;
+  }
+}
+
+/** Zoho's accounts server refused a request (bad grant code, bad client, bad redirect...). */
+export class ZohoOAuthError extends ZTokenError {
+  /** Zoho's own error string, e.g. 'invalid_code'. */
+  readonly zohoError: string;
+  readonly status: number;
+  constructor(zohoError: string, status: number, message: string, options?: { cause?: unknown }) {
+    super('ZOHO_OAUTH', zohoError, message, options);
+    this.zohoError = zohoError;
+    this.status = status;
+  }
+}
+
+/**
+ * Zoho throttled the token endpoint ("Access Denied": too many access tokens from one refresh
+ * token in 10 minutes). Not a bad credential: back off and keep using a still-valid token.
+ */
+export class ZohoThrottleError extends ZTokenError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super('ZOHO_THROTTLED', 'THROTTLED', message, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export type ZohoNetworkReason = 'TIMEOUT' | 'CONNECTION_REFUSED' | 'BAD_RESPONSE' | 'NETWORK';
+
+/** Zoho could not be reached, did not answer in time, or answered something unreadable. */
+export class ZohoNetworkError extends ZTokenError {
+  declare readonly reason: ZohoNetworkReason;
+  constructor(reason: ZohoNetworkReason, message: string, options?: { cause?: unknown }) {
+    super('ZOHO_NETWORK', reason, message, options);
+  }
+}
+
+/** An API call failed after the one refresh-and-retry we allow (or for another reason). */
+export class ZohoApiError extends ZTokenError {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, apiCode: string, message: string, body: unknown) {
+    super('ZOHO_API', apiCode, message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** Zoho rejected the refresh token: the user must authorize again. Nothing stored was lost. */
+export class ReauthorizationRequiredError extends ZTokenError {
+  readonly tokenId: string | undefined;
+  constructor(message: string, tokenId: string | undefined, options?: { cause?: unknown }) {
+    super('REAUTHORIZATION_REQUIRED', 'REAUTHORIZATION_REQUIRED', message, options);
+    this.tokenId = tokenId;
+  }
+}

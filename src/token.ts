@@ -1,0 +1,303 @@
+/**
+ * The token model and the rules every store shares, each written once: field list, validation,
+ * matching (ZOHO.md "Matching rules"), id generation and redaction.
+ */
+import { TokenStoreError } from './errors.js';
+
+/** Zoho's OAuthToken as plain data. `expiryTime` is absolute epoch milliseconds. */
+export interface OAuthToken {
+  id?: string;
+  userName?: string;
+  clientId?: string;
+  clientSecret?: string;
+  refreshToken?: string;
+  accessToken?: string;
+  grantToken?: string;
+  expiryTime?: number;
+  redirectUrl?: string;
+  apiDomain?: string;
+}
+
+/** A token as a store returns it: it always has an id. */
+export type StoredToken = OAuthToken & { id: string };
+
+/** Fields in Zoho's column order (`id,user_name,client_id,...,api_domain`). */
+export const TOKEN_FIELDS = [
+  'id',
+  'userName',
+  'clientId',
+  'clientSecret',
+  'refreshToken',
+  'accessToken',
+  'grantToken',
+  'expiryTime',
+  'redirectUrl',
+  'apiDomain',
+] as const satisfies readonly (keyof OAuthToken)[];
+export type TokenField = (typeof TOKEN_FIELDS)[number];
+
+/** Zoho's column name for each field, in the same order. */
+export const COLUMN_NAMES = [
+  'id',
+  'user_name',
+  'client_id',
+  'client_secret',
+  'refresh_token',
+  'access_token',
+  'grant_token',
+  'expiry_time',
+  'redirect_url',
+  'api_domain',
+] as const;
+export type ColumnName = (typeof COLUMN_NAMES)[number];
+
+export const COLUMN_OF: Record<TokenField, ColumnName> = Object.fromEntries(
+  TOKEN_FIELDS.map((f, i) => [f, COLUMN_NAMES[i]]),
+) as Record<TokenField, ColumnName>;
+
+/** Fields whose values are secrets: never logged or printed whole. */
+export const SECRET_FIELDS = ['clientSecret', 'refreshToken', 'accessToken', 'grantToken'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
+/** Fields a row can be looked up by. */
+export type LookupField = 'id' | 'userName' | 'accessToken' | 'grantToken' | 'refreshToken';
+export const LOOKUP_FIELDS: readonly LookupField[] = [
+  'id',
+  'userName',
+  'accessToken',
+  'grantToken',
+  'refreshToken',
+];
+
+/** Ids are decimal strings in Zoho's varchar(10) column. */
+export const MAX_ID_LENGTH = 10;
+/** Longest accepted value of any text field (a 10,000-character value is refused, not cut). */
+export const MAX_FIELD_LENGTH = 4096;
+
+const STRING_FIELDS = TOKEN_FIELDS.filter((f) => f !== 'expiryTime' && f !== 'id');
+
+// ---------------------------------------------------------------------------------------------
+// Redaction
+
+/** How many leading characters of a secret may be shown. */
+export const REDACT_PREFIX = 8;
+
+/** A secret as it may be shown: a short prefix and its length, never the whole value. */
+export function redact(secret: string | null | undefined): string {
+  if (secret === undefined || secret === null || secret === '') return '(none)';
+  const shown = secret.length <= REDACT_PREFIX * 2 ? Math.min(4, Math.floor(secret.length / 4)) : REDACT_PREFIX;
+  return `${secret.slice(0, shown)}…(${secret.length} chars)`;
+}
+
+/** A copy of the token with every secret field redacted: safe to log or print. */
+export function redactToken(token: OAuthToken): Record<string, string | number | undefined> {
+  const out: Record<string, string | number | undefined> = {};
+  for (const field of TOKEN_FIELDS) {
+    const value = token[field];
+    if (value === undefined) continue;
+    out[field] = (SECRET_FIELDS as readonly string[]).includes(field) ? redact(String(value)) : value;
+  }
+  return out;
+}
+
+/** Replaces every whole occurrence of the given secrets in a text by its redacted form. */
+export function scrubSecrets(text: string, secrets: Iterable<string | null | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 6 && out.includes(secret)) out = out.split(secret).join(redact(secret));
+  }
+  return out;
+}
+
+/** The secret values of a token, for scrubbing texts that might echo them. */
+export function secretsOf(token: OAuthToken | null | undefined): string[] {
+  if (!token) return [];
+  return SECRET_FIELDS.map((f) => token[f]).filter((v): v is string => typeof v === 'string');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+function fail(field: string, message: string): never {
+  throw new TokenStoreError('INVALID_TOKEN', `Invalid token: ${field} ${message}`, { field });
+}
+
+/** Validates an id handed in by a caller (deleteToken, findTokenById, a token's id). */
+export function validateId(id: unknown, where = 'id'): string {
+  if (typeof id !== 'string') {
+    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid ${where}: expected a string, got ${typeName(id)}`, {
+      field: 'id',
+    });
+  }
+  if (id.length === 0 || id.trim() !== id || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
+    throw new TokenStoreError(
+      'INVALID_ARGUMENT',
+      `Invalid ${where}: must be 1 to ${MAX_ID_LENGTH} characters with no spaces at the ends or control characters (got ${JSON.stringify(id.slice(0, 20))})`,
+      { field: 'id' },
+    );
+  }
+  return id;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/**
+ * Checks a token handed in by a caller and returns a clean copy: only known fields, empty
+ * strings and nulls dropped, `expiryTime` a number (digit strings, as Zoho stores them, accepted).
+ * Secrets never appear in the error text: fields are named, values are not.
+ */
+export function normalizeToken(input: unknown): OAuthToken {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new TokenStoreError('INVALID_TOKEN', `Invalid token: expected an object, got ${typeName(input)}`);
+  }
+  const source = input as Record<string, unknown>;
+  const out: OAuthToken = {};
+  if (source.id !== undefined && source.id !== null) out.id = validateId(source.id, 'token id');
+  for (const field of STRING_FIELDS) {
+    const value = source[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') fail(field, `must be a string, got ${typeName(value)}`);
+    if (value.length > MAX_FIELD_LENGTH) fail(field, `is ${value.length} characters long; at most ${MAX_FIELD_LENGTH} are allowed`);
+    if (value.includes('\u0000')) fail(field, 'contains a NUL character');
+    out[field] = value;
+  }
+  const expiry = source.expiryTime;
+  if (expiry !== undefined && expiry !== null && expiry !== '') out.expiryTime = parseExpiry(expiry);
+  return out;
+}
+
+/** Parses an expiry time (epoch ms) from a number or a string of digits. */
+export function parseExpiry(value: unknown, field = 'expiryTime'): number {
+  const n = typeof value === 'string' && /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    fail(field, `must be epoch milliseconds (a non-negative whole number), got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : typeName(value)}`);
+  }
+  return n;
+}
+
+/** Validates a token for saving: it must carry a grant, refresh or access token. */
+export function normalizeTokenForSave(input: unknown): OAuthToken {
+  const token = normalizeToken(input);
+  if (!token.grantToken && !token.refreshToken && !token.accessToken) {
+    const who = token.id !== undefined ? `id ${token.id}` : token.userName !== undefined ? `user ${token.userName}` : 'the token';
+    throw new TokenStoreError(
+      'INVALID_TOKEN',
+      `Invalid token: ${who} has no grantToken, refreshToken or accessToken; one of them is required to save it`,
+      { field: 'grantToken' },
+    );
+  }
+  return token;
+}
+
+/** A copy that shares nothing with the original (tokens are flat, so a spread suffices). */
+export function copyToken<T extends OAuthToken>(token: T): T {
+  return { ...token };
+}
+
+/** Drops undefined fields so stored and returned tokens compare cleanly. */
+export function compactToken<T extends OAuthToken>(token: T): T {
+  const out = {} as T;
+  for (const field of TOKEN_FIELDS) {
+    const value = token[field];
+    if (value !== undefined) (out as OAuthToken)[field] = value as never;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching (ZOHO.md): the first rule that applies decides which column is compared.
+
+export interface MatchRule {
+  field: Exclude<LookupField, 'id'>;
+  value: string;
+}
+
+/**
+ * The rule `findToken(partial)` and `saveToken(token)` use to locate a row:
+ * 1. user name present: by user name;
+ * 2. else access token present and neither client id nor secret: by access token;
+ * 3. else grant token present with client id and secret: by grant token;
+ * 4. else refresh token present with client id and secret: by refresh token.
+ * Returns null when no rule applies (then nothing matches).
+ */
+export function matchRule(token: OAuthToken): MatchRule | null {
+  if (token.userName) return { field: 'userName', value: token.userName };
+  const hasClient = Boolean(token.clientId) || Boolean(token.clientSecret);
+  if (token.accessToken && !hasClient) return { field: 'accessToken', value: token.accessToken };
+  if (token.clientId && token.clientSecret) {
+    if (token.grantToken) return { field: 'grantToken', value: token.grantToken };
+    if (token.refreshToken) return { field: 'refreshToken', value: token.refreshToken };
+  }
+  return null;
+}
+
+/** A row finder: the stored token whose `field` equals `value` (lowest id if several), or null. */
+export type RowFinder = (field: LookupField, value: string) => Promise<StoredToken | null> | StoredToken | null;
+
+/**
+ * Where `saveToken` writes: the row with the token's id when there is one, else the row the
+ * matching rule finds, else null (insert). Every store calls this inside its write transaction.
+ */
+export async function locateForSave(token: OAuthToken, find: RowFinder): Promise<StoredToken | null> {
+  if (token.id !== undefined) {
+    const byId = await find('id', token.id);
+    if (byId) return byId;
+  }
+  const rule = matchRule(token);
+  return rule ? await find(rule.field, rule.value) : null;
+}
+
+/** Whether a stored token satisfies a lookup (used by stores that scan or index in memory). */
+export function fieldEquals(token: OAuthToken, field: LookupField, value: string): boolean {
+  return token[field] === value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids: decimal strings, the largest numeric id + 1 ("9" < "10", unlike Zoho's max() on varchar).
+
+const NUMERIC_ID = /^(0|[1-9]\d{0,9})$/;
+
+export function isNumericId(id: string): boolean {
+  return NUMERIC_ID.test(id);
+}
+
+/** Orders ids numerically when both are numeric, numeric ones first, else as strings. */
+export function compareIds(a: string, b: string): number {
+  const an = isNumericId(a);
+  const bn = isNumericId(b);
+  if (an && bn) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  if (an !== bn) return an ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The id after the largest numeric id (non-numeric ids are ignored). */
+export function nextIdAfter(maxNumericId: string | number | null | undefined): string {
+  const max = maxNumericId === null || maxNumericId === undefined || maxNumericId === '' ? 0 : Number(maxNumericId);
+  const next = max + 1;
+  const id = String(next);
+  if (!Number.isSafeInteger(next) || id.length > MAX_ID_LENGTH) {
+    throw new TokenStoreError('WRITE_FAILED', `Cannot create a new id: ids are at most ${MAX_ID_LENGTH} digits and ${max} is the largest`);
+  }
+  return id;
+}
+
+/** The next id for a set of existing ids. */
+export function nextId(ids: Iterable<string>): string {
+  let max = 0;
+  for (const id of ids) if (isNumericId(id)) max = Math.max(max, Number(id));
+  return nextIdAfter(max);
+}
+
+/** Builds the stored form of a token that is saved over `existing` (or inserted with `id`). */
+export function tokenToStore(token: OAuthToken, id: string): StoredToken {
+  return compactToken({ ...token, id });
+}
+
+/** Whether a token's access token is expired (or within `skewMs` of it) at `now`. One rule for all. */
+export function isExpired(token: OAuthToken, now: number, skewMs = 0): boolean {
+  return token.expiryTime === undefined || token.expiryTime - now <= skewMs;
+}
