@@ -236,13 +236,25 @@ export function matchRule(token: OAuthToken): MatchRule | null {
 }
 
 /** A row finder: the stored token whose `field` equals `value` (lowest id if several), or null. */
-export type RowFinder = (field: LookupField, value: string) => Promise<StoredToken | null> | StoredToken | null;
+export type RowFinder = (field: LookupField, value: string) => StoredToken | null;
+export type AsyncRowFinder = (field: LookupField, value: string) => Promise<StoredToken | null>;
 
 /**
  * Where `saveToken` writes: the row with the token's id when there is one, else the row the
- * matching rule finds, else null (insert). Every store calls this inside its write transaction.
+ * matching rule finds, else null (insert). Stores call it inside their write transaction; the
+ * synchronous form lets in-process stores decide and write without yielding.
  */
-export async function locateForSave(token: OAuthToken, find: RowFinder): Promise<StoredToken | null> {
+export function locateForSave(token: OAuthToken, find: RowFinder): StoredToken | null {
+  if (token.id !== undefined) {
+    const byId = find('id', token.id);
+    if (byId) return byId;
+  }
+  const rule = matchRule(token);
+  return rule ? find(rule.field, rule.value) : null;
+}
+
+/** The same rule for stores whose reads are asynchronous (network databases). */
+export async function locateForSaveAsync(token: OAuthToken, find: AsyncRowFinder): Promise<StoredToken | null> {
   if (token.id !== undefined) {
     const byId = await find('id', token.id);
     if (byId) return byId;

@@ -1,0 +1,43 @@
+/**
+ * The TokenStore contract: the seed's six methods (async), plus close() and an optional
+ * cross-process lock. Every store in src/stores implements it and passes the conformance kit
+ * (src/testing).
+ */
+import type { OAuthToken, StoredToken } from './token.js';
+
+export interface TokenStore {
+  /** The full stored token matching `partial` by Zoho's rules (token.ts matchRule), or null. */
+  findToken(partial: OAuthToken): Promise<StoredToken | null>;
+  /** Updates the matching row (by id first, then by the rules) or inserts; resolves to what is stored. */
+  saveToken(token: OAuthToken): Promise<StoredToken>;
+  /** Deletes one token by id; deleting an unknown id is not an error. */
+  deleteToken(id: string): Promise<void>;
+  /** Every stored token, ordered by id (numeric ids numerically). */
+  getTokens(): Promise<StoredToken[]>;
+  /** Deletes every token. */
+  deleteTokens(): Promise<void>;
+  /** The token with this id, or null. */
+  findTokenById(id: string): Promise<StoredToken | null>;
+  /** Releases connections and file handles; further calls fail with reason 'CLOSED'. */
+  close(): Promise<void>;
+  /**
+   * Optional: runs `fn` while holding a lock named `key` that other processes sharing this store
+   * also respect. The lock expires after `ttlMs` if its holder dies; only its owner releases it.
+   */
+  withLock?<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+}
+
+/** A store that offers cross-process locking. */
+export type LockingTokenStore = TokenStore & Required<Pick<TokenStore, 'withLock'>>;
+
+export function supportsLocking(store: TokenStore): store is LockingTokenStore {
+  return typeof store.withLock === 'function';
+}
+
+/** Options shared by the lock implementations: how long to wait for a held lock. */
+export interface LockWaitOptions {
+  /** Give up after this long (default: twice the lock's ttl, at least 5 s). */
+  waitMs?: number;
+  /** Poll interval while waiting (default 10-25 ms, jittered). */
+  pollMs?: number;
+}

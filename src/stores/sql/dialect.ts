@@ -1,0 +1,82 @@
+/**
+ * The SQL of every SQL store, written once. A dialect supplies placeholders and identifier
+ * quoting; `buildTokenSql` returns the statement texts for Zoho's table. Every value is a bound
+ * parameter; the table name is validated (identifier.ts) before it is quoted into a statement.
+ */
+import { COLUMN_NAMES, COLUMN_OF, type LookupField } from '../../token.js';
+import { validateTableName } from './identifier.js';
+
+export interface SqlDialect {
+  name: 'sqlite' | 'mysql' | 'postgres';
+  /** The n-th (1-based) parameter placeholder. */
+  param(n: number): string;
+  quote(identifier: string): string;
+  /** Expression that is true when `id` holds a plain decimal number. */
+  numericIdTest(idColumn: string): string;
+  /** Expression casting a numeric id to an integer for ordering. */
+  castId(idColumn: string): string;
+  /** Column type of each lookup column and of the others. */
+  lookupColumnType: string;
+  textColumnType: string;
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  param: () => '?',
+  quote: (id) => `"${id}"`,
+  numericIdTest: (c) => `(${c} <> '' AND ${c} NOT GLOB '*[^0-9]*' AND length(${c}) <= 10)`,
+  castId: (c) => `CAST(${c} AS INTEGER)`,
+  lookupColumnType: 'varchar(255)',
+  textColumnType: 'varchar(255)',
+};
+
+export interface TokenSql {
+  table: string;
+  columns: string;
+  createTable: string;
+  /** Index statements: [name, sql] (one per lookup column). */
+  createIndexes: [string, string][];
+  selectBy: Record<LookupField, string>;
+  selectAll: string;
+  insert: string;
+  /** UPDATE ... SET every column but id ... WHERE id = ? (id is the last parameter). */
+  update: string;
+  deleteById: string;
+  deleteAll: string;
+  maxNumericId: string;
+}
+
+export function buildTokenSql(dialect: SqlDialect, tableName: string): TokenSql {
+  const table = dialect.quote(validateTableName(tableName));
+  const q = (c: string) => dialect.quote(c);
+  const columns = COLUMN_NAMES.map(q).join(', ');
+  const id = q('id');
+  // "Lowest id first" for the rare table that holds duplicates written by other tools.
+  const order = `ORDER BY length(${id}), ${id}`;
+  const selectBy = Object.fromEntries(
+    (['id', 'userName', 'accessToken', 'grantToken', 'refreshToken'] as const).map((field) => [
+      field,
+      `SELECT ${columns} FROM ${table} WHERE ${q(COLUMN_OF[field])} = ${dialect.param(1)} ${order} LIMIT 1`,
+    ]),
+  ) as Record<LookupField, string>;
+  const others = COLUMN_NAMES.filter((c) => c !== 'id');
+  const lookupColumns = ['user_name', 'refresh_token', 'access_token', 'grant_token'];
+  const columnType = (c: string) =>
+    c === 'id' ? 'varchar(10) NOT NULL' : c === 'expiry_time' ? 'varchar(20)' : lookupColumns.includes(c) ? dialect.lookupColumnType : dialect.textColumnType;
+  return {
+    table,
+    columns,
+    createTable: `CREATE TABLE IF NOT EXISTS ${table} (${COLUMN_NAMES.map((c) => `${q(c)} ${columnType(c)}`).join(', ')}, PRIMARY KEY (${id}))`,
+    createIndexes: lookupColumns.map((c) => {
+      const name = `${tableName}_${c}_idx`.slice(0, 63);
+      return [name, `CREATE INDEX ${dialect.name === 'mysql' ? '' : 'IF NOT EXISTS '}${q(name)} ON ${table} (${q(c)})`];
+    }),
+    selectBy,
+    selectAll: `SELECT ${columns} FROM ${table}`,
+    insert: `INSERT INTO ${table} (${columns}) VALUES (${COLUMN_NAMES.map((_, i) => dialect.param(i + 1)).join(', ')})`,
+    update: `UPDATE ${table} SET ${others.map((c, i) => `${q(c)} = ${dialect.param(i + 1)}`).join(', ')} WHERE ${id} = ${dialect.param(others.length + 1)}`,
+    deleteById: `DELETE FROM ${table} WHERE ${id} = ${dialect.param(1)}`,
+    deleteAll: `DELETE FROM ${table}`,
+    maxNumericId: `SELECT MAX(${dialect.castId(id)}) AS max_id FROM ${table} WHERE ${dialect.numericIdTest(id)}`,
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * SQLiteStore: Zoho's oauthtoken table in a SQLite file (default `zohooauth.db`, as in the seed
+ * article) or `:memory:`. One connection per store, WAL, an index per lookup column, every value
+ * bound, and update-else-insert inside one BEGIN IMMEDIATE transaction, so processes sharing the
+ * file never create two rows for one user. withLock uses a lock table with owner and expiry.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { TokenStoreError } from '../errors.js';
+import { rowToToken, tokenToRow } from '../row.js';
+import type { TokenStore } from '../store.js';
+import {
+  compareIds,
+  type LookupField,
+  locateForSave,
+  matchRule,
+  nextIdAfter,
+  normalizeToken,
+  normalizeTokenForSave,
+  type OAuthToken,
+  type StoredToken,
+  tokenToStore,
+  validateId,
+} from '../token.js';
+import { ClosedGuard } from './closed.js';
+import { loadDriver } from './driver.js';
+import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
+import { buildTokenSql, sqliteDialect, type TokenSql } from './sql/dialect.js';
+
+export interface SQLiteStoreOptions {
+  /** Database file, or ':memory:'. Default 'zohooauth.db'. */
+  path?: string;
+  /** Table name (a plain identifier). Default 'oauthtoken'. */
+  table?: string;
+  /** How long a writer waits for another process's write transaction. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+const LOCK_TABLE = 'ztoken_locks';
+
+export class SQLiteStore implements TokenStore {
+  readonly path: string;
+  private readonly db: BetterSqlite3.Database;
+  private readonly sql: TokenSql;
+  private readonly select: Record<LookupField, Statement>;
+  private readonly stmts: {
+    selectAll: Statement;
+    insert: Statement;
+    update: Statement;
+    deleteById: Statement;
+    deleteAll: Statement;
+    maxNumericId: Statement;
+    lockTake: Statement;
+    lockClearExpired: Statement;
+    lockRelease: Statement;
+  };
+  private readonly guard = new ClosedGuard('SQLiteStore');
+
+  constructor(options: SQLiteStoreOptions = {}) {
+    this.path = options.path ?? 'zohooauth.db';
+    this.sql = buildTokenSql(sqliteDialect, options.table ?? 'oauthtoken');
+    const Database = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SQLiteStore');
+    try {
+      this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    } catch (error) {
+      throw new TokenStoreError('UNAVAILABLE', `Cannot open SQLite database at ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      this.prepareSchema();
+      const s = this.sql;
+      const prepare = (text: string) => this.db.prepare(text).raw(true);
+      this.select = Object.fromEntries(
+        Object.entries(s.selectBy).map(([field, text]) => [field, prepare(text)]),
+      ) as Record<LookupField, Statement>;
+      this.stmts = {
+        selectAll: prepare(s.selectAll),
+        insert: this.db.prepare(s.insert),
+        update: this.db.prepare(s.update),
+        deleteById: this.db.prepare(s.deleteById),
+        deleteAll: this.db.prepare(s.deleteAll),
+        // Walks the (length(id), id) index from the top: the largest numeric id without a scan.
+        maxNumericId: prepare(
+          `SELECT "id" FROM ${s.table} WHERE ${sqliteDialect.numericIdTest('"id"')} ORDER BY length("id") DESC, "id" DESC LIMIT 1`,
+        ),
+        lockTake: this.db.prepare(`INSERT OR IGNORE INTO ${LOCK_TABLE} (name, owner, expires_at) VALUES (?, ?, ?)`),
+        lockClearExpired: this.db.prepare(`DELETE FROM ${LOCK_TABLE} WHERE name = ? AND expires_at <= ?`),
+        lockRelease: this.db.prepare(`DELETE FROM ${LOCK_TABLE} WHERE name = ? AND owner = ?`),
+      };
+    } catch (error) {
+      this.db.close();
+      throw this.wrap(error, 'open', 'CORRUPT');
+    }
+  }
+
+  private prepareSchema(): void {
+    if (this.path !== ':memory:' && this.path !== '') this.db.pragma('journal_mode = WAL');
+    // WAL + NORMAL survives a killed process; only a power loss may drop the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(this.sql.createTable);
+    for (const [, statement] of this.sql.createIndexes) this.db.exec(statement);
+    const table = this.sql.table;
+    const idIndex = `"${table.slice(1, -1)}_id_len_idx"`;
+    this.db.exec(`CREATE INDEX IF NOT EXISTS ${idIndex} ON ${table} (length("id"), "id")`);
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)`,
+    );
+  }
+
+  async findToken(partial: OAuthToken): Promise<StoredToken | null> {
+    this.guard.check();
+    const rule = matchRule(normalizeToken(partial));
+    return rule ? this.run('findToken', () => this.lookup(rule.field, rule.value)) : null;
+  }
+
+  async findTokenById(id: string): Promise<StoredToken | null> {
+    this.guard.check();
+    const valid = validateId(id);
+    return this.run('findTokenById', () => this.lookup('id', valid));
+  }
+
+  async saveToken(input: OAuthToken): Promise<StoredToken> {
+    this.guard.check();
+    const token = normalizeTokenForSave(input);
+    const save = this.db.transaction((): StoredToken => {
+      const existing = locateForSave(token, (field, value) => this.lookup(field, value));
+      const id = existing?.id ?? token.id ?? nextIdAfter(this.maxNumericId());
+      const stored = tokenToStore(token, id);
+      const row = tokenToRow(stored);
+      if (existing) this.stmts.update.run(...row.slice(1), id);
+      else this.stmts.insert.run(...row);
+      return stored;
+    });
+    // IMMEDIATE takes the write lock before reading, so two processes cannot both decide "insert".
+    return this.run('saveToken', () => save.immediate(), 'WRITE_FAILED');
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    this.guard.check();
+    const valid = validateId(id);
+    this.run('deleteToken', () => this.stmts.deleteById.run(valid), 'WRITE_FAILED');
+  }
+
+  async getTokens(): Promise<StoredToken[]> {
+    this.guard.check();
+    return this.run('getTokens', () =>
+      (this.stmts.selectAll.all() as unknown[][])
+        .map((row) => rowToToken(row as string[], this.where()))
+        .sort((a, b) => compareIds(a.id, b.id)),
+    );
+  }
+
+  async deleteTokens(): Promise<void> {
+    this.guard.check();
+    this.run('deleteTokens', () => this.stmts.deleteAll.run(), 'WRITE_FAILED');
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    this.guard.check();
+    validateLockArgs(key, ttlMs);
+    const owner = newLockOwner();
+    const take = this.db.transaction((): boolean => {
+      const now = Date.now();
+      this.stmts.lockClearExpired.run(key, now);
+      return this.stmts.lockTake.run(key, owner, now + ttlMs).changes === 1;
+    });
+    await acquireWithRetry(() => this.run('withLock', () => take.immediate(), 'LOCK_TIMEOUT'), key, ttlMs, this.where());
+    try {
+      return await fn();
+    } finally {
+      if (this.db.open) this.run('withLock', () => this.stmts.lockRelease.run(key, owner), 'WRITE_FAILED');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.guard.close()) this.db.close();
+  }
+
+  private lookup(field: LookupField, value: string): StoredToken | null {
+    const row = this.select[field].get(value) as (string | null)[] | undefined;
+    return row ? rowToToken(row, this.where()) : null;
+  }
+
+  private maxNumericId(): string | null {
+    const row = this.stmts.maxNumericId.get() as [string] | undefined;
+    return row ? row[0] : null;
+  }
+
+  private where(): string {
+    return `SQLite table ${this.sql.table} at ${this.path}`;
+  }
+
+  /** Runs a database call, turning driver errors into TokenStoreErrors that name the file. */
+  private run<T>(operation: string, fn: () => T, reason: 'UNAVAILABLE' | 'WRITE_FAILED' | 'LOCK_TIMEOUT' = 'UNAVAILABLE'): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw this.wrap(error, operation, reason);
+    }
+  }
+
+  private wrap(error: unknown, operation: string, reason: 'UNAVAILABLE' | 'WRITE_FAILED' | 'LOCK_TIMEOUT' | 'CORRUPT'): Error {
+    if (error instanceof TokenStoreError) return error;
+    const message = (error as Error).message ?? String(error);
+    const code = (error as { code?: string }).code ?? '';
+    const kind = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' ? 'CORRUPT' : code === 'SQLITE_BUSY' ? 'LOCK_TIMEOUT' : reason;
+    // SQLite's messages never contain bound values, so they are safe to pass on.
+    return new TokenStoreError(kind, `Exception in ${operation} - SQLiteStore (${this.where()}): ${message}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,522 @@
+/**
+ * The conformance kit: one suite that every TokenStore (ours or a user's) runs from vitest to
+ * prove it keeps the contract of ZOHO.md. Usage:
+ *
+ *   runTokenStoreConformance({ name: 'MyStore', create: () => new MyStore(), cleanup: (s) => s.close() });
+ */
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TokenStoreError } from '../errors.js';
+import { supportsLocking, type TokenStore } from '../store.js';
+import { type OAuthToken, SECRET_FIELDS, type StoredToken } from '../token.js';
+import { outcomeOf, ReferenceModel } from './model.js';
+
+export interface ConformanceOptions {
+  /** Shown in the suite's title. */
+  name: string;
+  /** Makes an empty store; called before every test. */
+  create: () => TokenStore | Promise<TokenStore>;
+  /** Called after every test with the store `create` made (default: store.close()). */
+  cleanup?: (store: TokenStore) => void | Promise<void>;
+  /**
+   * Optional: every byte the store holds, as text (a file's content, a table dump). With it the
+   * kit proves where secrets rest: in plaintext when `encrypted` is false, nowhere when it is true.
+   */
+  raw?: (store: TokenStore) => string | Promise<string>;
+  /** The store encrypts secrets at rest (see `raw`). */
+  encrypted?: boolean;
+  /** Runs of the property-based test (default 40); lower it for slow remote stores. */
+  propertyRuns?: number;
+  /** Timeout per test in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+export const CLIENT = { clientId: '1000.CONFORMANCECLIENT00000000000000', clientSecret: 'conformance-secret-0123456789abcdef' };
+
+/** A complete token for `user`, with recognisable secret values. */
+export function sampleToken(user: string, extra: Partial<OAuthToken> = {}): OAuthToken {
+  return {
+    userName: user,
+    ...CLIENT,
+    refreshToken: `1000.refresh.${user}.aaaabbbbccccdddd`,
+    accessToken: `1000.access.${user}.eeeeffff00001111`,
+    expiryTime: 1_767_225_600_000,
+    redirectUrl: 'https://app.example.com/callback',
+    apiDomain: 'https://www.zohoapis.com',
+    ...extra,
+  };
+}
+
+async function expectStoreError(promise: Promise<unknown>, reason: string, field?: string): Promise<TokenStoreError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a TokenStoreError (${reason})`).toBeInstanceOf(TokenStoreError);
+  const error = caught as TokenStoreError;
+  expect(error.code).toBe('TOKEN_STORE');
+  expect(error.reason).toBe(reason);
+  if (field) {
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(field);
+  }
+  return error;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function runTokenStoreConformance(options: ConformanceOptions): void {
+  const timeout = options.timeoutMs ?? 30_000;
+  describe(`TokenStore conformance: ${options.name}`, () => {
+    let store: TokenStore;
+    beforeEach(async () => {
+      store = await options.create();
+    }, timeout);
+    afterEach(async () => {
+      if (options.cleanup) await options.cleanup(store);
+      else await store.close();
+    }, timeout);
+
+    describe('an empty store', () => {
+      it('has no tokens, finds nothing, and deletes without error', async () => {
+        expect(await store.getTokens()).toEqual([]);
+        expect(await store.findToken(sampleToken('nobody'))).toBeNull();
+        expect(await store.findTokenById('1')).toBeNull();
+        await store.deleteToken('1');
+        await store.deleteTokens();
+        expect(await store.getTokens()).toEqual([]);
+      });
+    });
+
+    describe('ids', () => {
+      it('gives new tokens decimal ids that count past 9 to 10 and beyond', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
+        expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
+        expect((await store.getTokens()).map((t) => t.id)).toEqual(ids);
+      });
+
+      it('follows the largest numeric id, ignoring non-numeric ones', async () => {
+        await store.saveToken(sampleToken('a', { id: '41' }));
+        await store.saveToken(sampleToken('b', { id: 'custom' }));
+        expect((await store.saveToken(sampleToken('c'))).id).toBe('42');
+        expect((await store.findTokenById('custom'))?.userName).toBe('b');
+      });
+
+      it('keeps an id the caller chose for a new token', async () => {
+        const saved = await store.saveToken(sampleToken('a', { id: '7' }));
+        expect(saved.id).toBe('7');
+        expect((await store.findTokenById('7'))?.userName).toBe('a');
+      });
+
+      it('returns tokens ordered by id, numerically', async () => {
+        for (const id of ['10', '2', '1', '33', '9']) await store.saveToken(sampleToken(`u${id}`, { id }));
+        expect((await store.getTokens()).map((t) => t.id)).toEqual(['1', '2', '9', '10', '33']);
+      });
+    });
+
+    describe('findToken matching rules and their priority', () => {
+      beforeEach(async () => {
+        await store.saveToken(sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }));
+        await store.saveToken({ ...CLIENT, refreshToken: '1000.refresh.nameless', accessToken: '1000.access.nameless', grantToken: '1000.grant.nameless' });
+      });
+
+      it('1. finds by user name', async () => {
+        const found = await store.findToken({ userName: 'alice@zylker.com' });
+        expect(found?.id).toBe('1');
+        expect(found?.refreshToken).toBe('1000.refresh.alice@zylker.com.aaaabbbbccccdddd');
+      });
+
+      it('1. a user name wins: other fields are not consulted', async () => {
+        expect(await store.findToken({ userName: 'nobody', accessToken: '1000.access.nameless' })).toBeNull();
+        expect(await store.findToken({ userName: 'nobody', ...CLIENT, refreshToken: '1000.refresh.nameless' })).toBeNull();
+      });
+
+      it('2. finds by access token when no client id or secret is given', async () => {
+        expect((await store.findToken({ accessToken: '1000.access.nameless' }))?.id).toBe('2');
+      });
+
+      it('2. the access-token rule does not apply with a client id or secret', async () => {
+        expect(await store.findToken({ accessToken: '1000.access.nameless', clientId: CLIENT.clientId })).toBeNull();
+        expect(await store.findToken({ accessToken: '1000.access.nameless', clientSecret: CLIENT.clientSecret })).toBeNull();
+      });
+
+      it('3. finds by grant token with client credentials', async () => {
+        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.nameless' }))?.id).toBe('2');
+        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' }))?.id).toBe('1');
+      });
+
+      it('3. a grant token wins over a refresh token', async () => {
+        expect(await store.findToken({ ...CLIENT, grantToken: '1000.grant.unknown', refreshToken: '1000.refresh.nameless' })).toBeNull();
+      });
+
+      it('4. finds by refresh token with client credentials', async () => {
+        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless' }))?.id).toBe('2');
+      });
+
+      it('3-4. grant and refresh tokens need both client id and secret', async () => {
+        expect(await store.findToken({ refreshToken: '1000.refresh.nameless' })).toBeNull();
+        expect(await store.findToken({ clientId: CLIENT.clientId, refreshToken: '1000.refresh.nameless' })).toBeNull();
+        expect(await store.findToken({ grantToken: '1000.grant.nameless', clientSecret: CLIENT.clientSecret })).toBeNull();
+      });
+
+      it('finds nothing when no rule applies or nothing matches', async () => {
+        expect(await store.findToken({})).toBeNull();
+        expect(await store.findToken({ ...CLIENT })).toBeNull();
+        expect(await store.findToken({ accessToken: '1000.access.unknown' })).toBeNull();
+      });
+
+      it('returns the whole stored token, every field', async () => {
+        expect(await store.findToken({ userName: 'alice@zylker.com' })).toEqual({
+          id: '1',
+          ...sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }),
+        });
+      });
+    });
+
+    describe('saveToken: update versus insert', () => {
+      it('updates by user name', async () => {
+        const first = await store.saveToken(sampleToken('alice'));
+        const second = await store.saveToken(sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }));
+        expect(second.id).toBe(first.id);
+        expect(await store.getTokens()).toEqual([{ ...sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }), id: first.id }]);
+      });
+
+      it('updates by access token when no client credentials are given', async () => {
+        await store.saveToken({ accessToken: '1000.access.x', expiryTime: 1 });
+        const saved = await store.saveToken({ accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' });
+        expect(await store.getTokens()).toEqual([{ id: saved.id, accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' }]);
+      });
+
+      it('updates by grant token with client credentials', async () => {
+        await store.saveToken({ ...CLIENT, grantToken: '1000.grant.g' });
+        await store.saveToken({ ...CLIENT, grantToken: '1000.grant.g', refreshToken: '1000.refresh.r', accessToken: '1000.access.a' });
+        const all = await store.getTokens();
+        expect(all).toHaveLength(1);
+        expect(all[0]?.refreshToken).toBe('1000.refresh.r');
+      });
+
+      it('updates by refresh token with client credentials', async () => {
+        await store.saveToken({ ...CLIENT, refreshToken: '1000.refresh.r', accessToken: '1000.access.old' });
+        await store.saveToken({ ...CLIENT, refreshToken: '1000.refresh.r', accessToken: '1000.access.new' });
+        const all = await store.getTokens();
+        expect(all).toHaveLength(1);
+        expect(all[0]?.accessToken).toBe('1000.access.new');
+      });
+
+      it('matches by id first, even when the user name changed', async () => {
+        await store.saveToken(sampleToken('alice'));
+        await store.saveToken(sampleToken('bob'));
+        await store.saveToken(sampleToken('carol', { id: '1' }));
+        expect((await store.getTokens()).map((t) => [t.id, t.userName])).toEqual([
+          ['1', 'carol'],
+          ['2', 'bob'],
+        ]);
+      });
+
+      it('an unknown id falls back to the rules and keeps the stored id', async () => {
+        await store.saveToken(sampleToken('alice'));
+        const saved = await store.saveToken(sampleToken('alice', { id: '99', accessToken: '1000.access.z' }));
+        expect(saved.id).toBe('1');
+        expect((await store.getTokens()).map((t) => [t.id, t.accessToken])).toEqual([['1', '1000.access.z']]);
+      });
+
+      it('inserts when nothing matches, and keeps users apart', async () => {
+        await store.saveToken(sampleToken('alice'));
+        await store.saveToken(sampleToken('bob'));
+        expect((await store.findToken({ userName: 'alice' }))?.accessToken).toBe('1000.access.alice.eeeeffff00001111');
+        expect((await store.findToken({ userName: 'bob' }))?.accessToken).toBe('1000.access.bob.eeeeffff00001111');
+        expect(await store.getTokens()).toHaveLength(2);
+      });
+
+      it('resolves to the token as stored, with its id', async () => {
+        const saved = await store.saveToken(sampleToken('alice'));
+        expect(saved).toEqual({ id: '1', ...sampleToken('alice') });
+        expect(typeof saved.expiryTime).toBe('number');
+      });
+
+      it('accepts expiryTime as Zoho stores it (a string of digits) and returns a number', async () => {
+        const saved = await store.saveToken(sampleToken('alice', { expiryTime: '1767225600123' as unknown as number }));
+        expect(saved.expiryTime).toBe(1_767_225_600_123);
+        expect((await store.findTokenById(saved.id))?.expiryTime).toBe(1_767_225_600_123);
+      });
+    });
+
+    describe('bad input', () => {
+      it('rejects a token with an id or user name but no grant, refresh or access token', async () => {
+        await expectStoreError(store.saveToken({ id: '5', ...CLIENT }), 'INVALID_TOKEN');
+        await expectStoreError(store.saveToken({ userName: 'alice', ...CLIENT }), 'INVALID_TOKEN');
+        expect(await store.getTokens()).toEqual([]);
+      });
+
+      it('rejects a non-object token', async () => {
+        for (const bad of [null, undefined, 'token', 42, ['1']]) {
+          await expectStoreError(store.saveToken(bad as unknown as OAuthToken), 'INVALID_TOKEN');
+          await expectStoreError(store.findToken(bad as unknown as OAuthToken), 'INVALID_TOKEN');
+        }
+      });
+
+      it('rejects a non-numeric expiryTime, naming the field', async () => {
+        await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: 'soon' as unknown as number })), 'INVALID_TOKEN', 'expiryTime');
+        await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: Number.NaN })), 'INVALID_TOKEN', 'expiryTime');
+        await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: -1 })), 'INVALID_TOKEN', 'expiryTime');
+      });
+
+      it('rejects a field of the wrong type, naming it', async () => {
+        await expectStoreError(store.saveToken(sampleToken('a', { refreshToken: 12 as unknown as string })), 'INVALID_TOKEN', 'refreshToken');
+      });
+
+      it('rejects an empty or malformed id', async () => {
+        await expectStoreError(store.findTokenById(''), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(store.deleteToken(''), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(store.findTokenById(7 as unknown as string), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(store.findTokenById('12345678901'), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(store.saveToken(sampleToken('a', { id: '' })), 'INVALID_ARGUMENT', 'id');
+      });
+
+      it('a failed save leaves the stored row as it was', async () => {
+        const before = await store.saveToken(sampleToken('alice'));
+        await expectStoreError(store.saveToken({ ...sampleToken('alice'), expiryTime: 'later' as unknown as number }), 'INVALID_TOKEN');
+        await expectStoreError(store.saveToken({ userName: 'alice', ...CLIENT }), 'INVALID_TOKEN');
+        expect(await store.getTokens()).toEqual([before]);
+      });
+
+      it('error messages never contain a secret whole', async () => {
+        const secret = '1000.topsecret.0123456789abcdef0123456789abcdef';
+        const error = await expectStoreError(store.saveToken({ userName: 'a', refreshToken: secret, expiryTime: 'x' as unknown as number }), 'INVALID_TOKEN');
+        expect(error.message).not.toContain(secret);
+      });
+    });
+
+    describe('round trip', () => {
+      const awkward: Record<string, string> = {
+        comma: 'a,b,,c',
+        quotes: 'say "hi", \'there\'',
+        newline: 'line1\nline2\r\nline3',
+        unicode: 'Zoë 日本語 🚀 \u00e9\u0301',
+        spaces: '  padded value  ',
+        long: 'x'.repeat(254) + 'y',
+        sqlish: "'; DROP TABLE oauthtoken; --",
+        backslash: 'C:\\path\\to\\"file"\\',
+      };
+      for (const [label, value] of Object.entries(awkward)) {
+        it(`keeps every field exactly: ${label}`, async () => {
+          // Each field distinct; the 'long' case makes every text field exactly 255 characters.
+          const f = (suffix: string) => (label === 'long' ? `${suffix}${value}`.slice(0, 255) : `${value}-${suffix}`);
+          const token: OAuthToken = {
+            userName: f('user'),
+            clientId: f('cid'),
+            clientSecret: f('secret'),
+            refreshToken: f('refresh'),
+            accessToken: f('access'),
+            grantToken: f('grant'),
+            expiryTime: 1_767_225_600_999,
+            redirectUrl: f('redirect'),
+            apiDomain: f('domain'),
+          };
+          const saved = await store.saveToken(token);
+          expect(saved).toEqual({ id: saved.id, ...token });
+          expect(await store.findTokenById(saved.id)).toEqual(saved);
+          expect(await store.findToken({ userName: token.userName })).toEqual(saved);
+          expect(await store.findToken({ accessToken: token.accessToken })).toEqual(saved);
+          expect(await store.findToken({ ...CLIENT, grantToken: token.grantToken })).toEqual(saved);
+          expect(await store.getTokens()).toEqual([saved]);
+        });
+      }
+
+      it('keeps absent fields absent', async () => {
+        const saved = await store.saveToken({ refreshToken: '1000.refresh.only', ...CLIENT });
+        expect(await store.findTokenById(saved.id)).toEqual({ id: saved.id, refreshToken: '1000.refresh.only', ...CLIENT });
+      });
+    });
+
+    describe('returned tokens are copies', () => {
+      it('mutating a returned or saved token changes nothing stored', async () => {
+        const input = sampleToken('alice');
+        const saved = await store.saveToken(input);
+        input.accessToken = 'mutated-input';
+        saved.accessToken = 'mutated-saved';
+        const found = await store.findToken({ userName: 'alice' });
+        if (found) found.refreshToken = 'mutated-found';
+        const all = await store.getTokens();
+        if (all[0]) all[0].clientSecret = 'mutated-list';
+        expect(await store.findTokenById('1')).toEqual({ id: '1', ...sampleToken('alice') });
+      });
+    });
+
+    describe('delete', () => {
+      it('deletes one token and keeps the others', async () => {
+        await store.saveToken(sampleToken('alice'));
+        await store.saveToken(sampleToken('bob'));
+        await store.deleteToken('1');
+        expect(await store.findTokenById('1')).toBeNull();
+        expect(await store.findToken({ userName: 'alice' })).toBeNull();
+        expect((await store.getTokens()).map((t) => t.userName)).toEqual(['bob']);
+      });
+
+      it('deletes all tokens', async () => {
+        await store.saveToken(sampleToken('alice'));
+        await store.saveToken(sampleToken('bob'));
+        await store.deleteTokens();
+        expect(await store.getTokens()).toEqual([]);
+        expect((await store.saveToken(sampleToken('carol'))).id).toBe('1');
+      });
+
+      it('a deleted token is no longer found by any rule', async () => {
+        await store.saveToken(sampleToken('alice', { grantToken: '1000.grant.alice' }));
+        await store.deleteToken('1');
+        expect(await store.findToken({ accessToken: '1000.access.alice.eeeeffff00001111' })).toBeNull();
+        expect(await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' })).toBeNull();
+        expect(await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.alice.aaaabbbbccccdddd' })).toBeNull();
+      });
+    });
+
+    describe('concurrency', () => {
+      it('50 simultaneous saves of one user leave one row', async () => {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.saveToken(sampleToken('alice', { accessToken: `1000.access.${i}` }))),
+        );
+        const all = await store.getTokens();
+        expect(all).toHaveLength(1);
+        expect(all[0]?.userName).toBe('alice');
+      });
+
+      it('50 simultaneous saves of distinct users leave 50 rows with distinct ids', async () => {
+        const saved = await Promise.all(Array.from({ length: 50 }, (_, i) => store.saveToken(sampleToken(`user${i}`))));
+        const all = await store.getTokens();
+        expect(all).toHaveLength(50);
+        expect(new Set(all.map((t) => t.id)).size).toBe(50);
+        expect(new Set(saved.map((t) => t.id)).size).toBe(50);
+        for (const token of saved) expect((await store.findToken({ userName: token.userName }))?.id).toBe(token.id);
+      });
+    });
+
+    if (options.raw) {
+      const raw = options.raw;
+      it(options.encrypted ? 'stores no secret in plaintext' : 'stores what it is given (raw read sees the values)', async () => {
+        const token = sampleToken('vault@zylker.com', { grantToken: '1000.grant.vault.9999888877776666' });
+        await store.saveToken(token);
+        const text = await raw(store);
+        for (const field of SECRET_FIELDS) {
+          const secret = token[field] as string;
+          if (options.encrypted) expect(text, `${field} is in plaintext`).not.toContain(secret);
+          else expect(text).toContain(secret);
+        }
+      });
+    }
+
+    describe('withLock (when supported)', () => {
+      it('runs callers one at a time, returns the value and releases on error', async (ctx) => {
+        if (!supportsLocking(store)) return ctx.skip();
+        const locking = store;
+        let inside = 0;
+        let overlap = false;
+        const work = async (i: number) =>
+          locking.withLock('conformance:lock', 5_000, async () => {
+            inside++;
+            if (inside > 1) overlap = true;
+            await sleep(5);
+            inside--;
+            return i;
+          });
+        expect(await Promise.all([1, 2, 3, 4, 5].map(work))).toEqual([1, 2, 3, 4, 5]);
+        expect(overlap).toBe(false);
+        await expect(locking.withLock('conformance:lock', 5_000, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+        expect(await locking.withLock('conformance:lock', 5_000, async () => 'again')).toBe('again');
+      });
+
+      it('a lock expires after its ttl, and only its owner releases it', async (ctx) => {
+        if (!supportsLocking(store)) return ctx.skip();
+        const locking = store;
+        const events: string[] = [];
+        // A holds past its ttl; B takes the expired lock; A's late release must not free B's lock.
+        const a = locking.withLock('conformance:ttl', 200, async () => {
+          events.push('a:start');
+          await sleep(700);
+          events.push('a:end');
+        });
+        await sleep(50);
+        const b = locking.withLock('conformance:ttl', 10_000, async () => {
+          events.push('b:start');
+          await sleep(1_000);
+          events.push('b:end');
+        });
+        await sleep(850);
+        const c = locking.withLock('conformance:ttl', 10_000, async () => {
+          events.push('c:start');
+        });
+        await Promise.all([a, b, c]);
+        expect(events.indexOf('b:start')).toBeLessThan(events.indexOf('a:end'));
+        expect(events.indexOf('c:start')).toBeGreaterThan(events.indexOf('b:end'));
+      });
+
+      it('rejects a bad key or ttl', async (ctx) => {
+        if (!supportsLocking(store)) return ctx.skip();
+        await expectStoreError(store.withLock('', 1000, async () => 1), 'INVALID_ARGUMENT');
+        await expectStoreError(store.withLock('k', 0, async () => 1), 'INVALID_ARGUMENT');
+      });
+    });
+
+    describe('property: random operation sequences behave like the reference model', () => {
+      const users = ['alice', 'bob', 'carol'];
+      const tokenValues = ['1000.t.one', '1000.t.two', '1000.t.three', '1000.t.four'];
+      const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+      const tokenArb = fc.record(
+        {
+          id: maybe(fc.constantFrom('1', '2', '3', '10', 'x')),
+          userName: maybe(fc.constantFrom(...users)),
+          clientId: maybe(fc.constant(CLIENT.clientId)),
+          clientSecret: maybe(fc.constant(CLIENT.clientSecret)),
+          refreshToken: maybe(fc.constantFrom(...tokenValues)),
+          accessToken: maybe(fc.constantFrom(...tokenValues)),
+          grantToken: maybe(fc.constantFrom(...tokenValues)),
+          expiryTime: maybe(fc.integer({ min: 0, max: 2_000_000_000_000 })),
+          apiDomain: maybe(fc.constantFrom('https://www.zohoapis.com', 'https://www.zohoapis.eu')),
+        },
+        { requiredKeys: [] },
+      );
+      const opArb = fc.oneof(
+        { weight: 5, arbitrary: tokenArb.map((token) => ({ op: 'save' as const, token })) },
+        { weight: 3, arbitrary: tokenArb.map((token) => ({ op: 'find' as const, token })) },
+        { weight: 2, arbitrary: fc.constantFrom('1', '2', '3', '4', '10', 'x').map((id) => ({ op: 'findById' as const, id })) },
+        { weight: 1, arbitrary: fc.constantFrom('1', '2', '3', 'x').map((id) => ({ op: 'delete' as const, id })) },
+        { weight: 1, arbitrary: fc.constant({ op: 'getAll' as const }) },
+        { weight: 1, arbitrary: fc.constant({ op: 'deleteAll' as const }) },
+      );
+
+      it('same results for every operation', async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
+            await store.deleteTokens();
+            const model = new ReferenceModel();
+            for (const step of ops) {
+              const [actual, expected] = await (async () => {
+                switch (step.op) {
+                  case 'save':
+                    return [await outcomeOf(() => store.saveToken(step.token)), await outcomeOf(() => model.saveToken(step.token))];
+                  case 'find':
+                    return [await outcomeOf(() => store.findToken(step.token)), await outcomeOf(() => model.findToken(step.token))];
+                  case 'findById':
+                    return [await outcomeOf(() => store.findTokenById(step.id)), await outcomeOf(() => model.findTokenById(step.id))];
+                  case 'delete':
+                    return [await outcomeOf(() => store.deleteToken(step.id)), await outcomeOf(() => model.deleteToken(step.id))];
+                  case 'getAll':
+                    return [await outcomeOf(() => store.getTokens()), await outcomeOf(() => model.getTokens())];
+                  case 'deleteAll':
+                    return [await outcomeOf(() => store.deleteTokens()), await outcomeOf(() => model.deleteTokens())];
+                }
+              })();
+              expect(actual, JSON.stringify(step)).toEqual(expected);
+            }
+            expect(await store.getTokens()).toEqual(model.getTokens());
+          }),
+          { numRuns: options.propertyRuns ?? 40 },
+        );
+      }, Math.max(timeout, 120_000));
+    });
+  });
+}
+
+
