@@ -1,0 +1,403 @@
+/**
+ * The client of Zoho's token endpoint (ZOHO.md "Accounts endpoints"): grant exchange, refresh and
+ * revoke. Bodies are read even on HTTP 200, because Zoho reports failures there. Every failure
+ * becomes one of the typed errors of errors.ts, and no secret (client secret, grant code, refresh
+ * or access token) ever appears whole in an error message or in its `cause` chain.
+ */
+import { ZohoNetworkError, ZohoOAuthError, ZohoThrottleError, ZTokenError } from '../errors.js';
+import { redact, scrubSecrets } from '../token.js';
+
+export interface TokenGrant {
+  accessToken: string;
+  refreshToken?: string;
+  apiDomain?: string;
+  tokenType?: string;
+  /** Lifetime of the access token in milliseconds, relative to when the answer arrived. */
+  expiresInMs: number;
+}
+
+export interface AccountsClientOptions {
+  /** The accounts server, e.g. `https://accounts.zoho.eu` or an emulator's `accountsUrl`. */
+  accountsUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Sent as `redirect_uri` with a grant exchange when set. */
+  redirectUrl?: string;
+  fetch?: typeof fetch;
+  /** Per request, including reading the body. Default 15000. */
+  timeoutMs?: number;
+}
+
+/** Backoff suggested after a throttle answer that says nothing about when to retry. */
+export const DEFAULT_THROTTLE_BACKOFF_MS = 60_000;
+/** How many characters of an unreadable body an error message may quote. */
+export const BODY_QUOTE_LIMIT = 80;
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_EXPIRES_IN_MS = 3_600_000;
+
+type Operation = 'exchange' | 'refresh' | 'revoke';
+
+/** Values that look like Zoho tokens, or values of secret-bearing JSON keys, masked in quotes. */
+const TOKEN_LIKE = /\b1000\.[0-9a-f]{8,}(?:\.[0-9a-f]*)?/gi;
+const SECRET_KEY_VALUE = /("(?:access_token|refresh_token|id_token|client_secret|code|token)"\s*:\s*")([^"]*)/gi;
+
+export class AccountsClient {
+  readonly accountsUrl: string;
+  readonly clientId: string;
+  readonly redirectUrl: string | undefined;
+  readonly timeoutMs: number;
+  readonly #clientSecret: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(opts: AccountsClientOptions) {
+    if (typeof opts !== 'object' || opts === null) {
+      throw new ZTokenError('CONFIG', 'INVALID_OPTIONS', 'AccountsClient needs an options object');
+    }
+    this.accountsUrl = checkAccountsUrl(opts.accountsUrl);
+    if (typeof opts.clientId !== 'string' || opts.clientId.trim() === '') {
+      throw new ZTokenError('CONFIG', 'MISSING_CLIENT_ID', 'AccountsClient needs a clientId (a non-empty string)');
+    }
+    if (typeof opts.clientSecret !== 'string' || opts.clientSecret === '') {
+      throw new ZTokenError('CONFIG', 'MISSING_CLIENT_SECRET', 'AccountsClient needs a clientSecret (a non-empty string)');
+    }
+    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+      throw new ZTokenError('CONFIG', 'INVALID_TIMEOUT', `AccountsClient timeoutMs must be a positive number of milliseconds, got ${String(timeout)}`);
+    }
+    this.clientId = opts.clientId;
+    this.#clientSecret = opts.clientSecret;
+    this.redirectUrl = opts.redirectUrl || undefined;
+    this.timeoutMs = timeout;
+    this.#fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** The token endpoint, `{accounts}/oauth/v2/token`. */
+  get tokenUrl(): string {
+    return `${this.accountsUrl}/oauth/v2/token`;
+  }
+
+  /** The revoke endpoint, `{accounts}/oauth/v2/token/revoke`. */
+  get revokeUrl(): string {
+    return `${this.accountsUrl}/oauth/v2/token/revoke`;
+  }
+
+  /** Exchanges a grant token (authorization code) for an access and a refresh token. */
+  async exchangeGrant(code: string): Promise<TokenGrant> {
+    requireSecretArg(code, 'grant token');
+    const params = new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: this.clientId,
+      client_secret: this.#clientSecret,
+      code,
+    });
+    if (this.redirectUrl) params.set('redirect_uri', this.redirectUrl);
+    const { status, body } = await this.#post(this.tokenUrl, params, [code], 'exchange');
+    return this.#toGrant(status, body, [code], 'exchange');
+  }
+
+  /** Makes a new access token from a refresh token. Zoho answers `invalid_code` for a dead one. */
+  async refresh(refreshToken: string): Promise<TokenGrant> {
+    requireSecretArg(refreshToken, 'refresh token');
+    const params = new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: this.clientId,
+      client_secret: this.#clientSecret,
+      refresh_token: refreshToken,
+    });
+    const { status, body } = await this.#post(this.tokenUrl, params, [refreshToken], 'refresh');
+    return this.#toGrant(status, body, [refreshToken], 'refresh');
+  }
+
+  /** Revokes a refresh token (and the access tokens made from it) at Zoho. */
+  async revoke(refreshToken: string): Promise<void> {
+    requireSecretArg(refreshToken, 'refresh token');
+    const params = new URLSearchParams({ token: refreshToken });
+    const { status, body } = await this.#post(this.revokeUrl, params, [refreshToken], 'revoke');
+    if (body.error !== undefined && body.error !== null && body.error !== '') {
+      throw this.#errorFromBody(status, body, [refreshToken], 'revoke');
+    }
+    if (body.status === 'success') return;
+    const zohoError = typeof body.status === 'string' && body.status ? body.status : 'revoke_failed';
+    throw new ZohoOAuthError(
+      zohoError,
+      status,
+      `Zoho did not revoke the refresh token ${redact(refreshToken)} (status ${JSON.stringify(zohoError)}, HTTP ${status})`,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async #post(
+    url: string,
+    params: URLSearchParams,
+    secrets: string[],
+    op: Operation,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const allSecrets = [...secrets, this.#clientSecret];
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: params.toString(),
+        signal,
+        redirect: 'manual',
+      });
+    } catch (err) {
+      throw this.#networkError(err, url, allSecrets, signal);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      if (isTimeout(err, signal)) throw this.#networkError(err, url, allSecrets, signal);
+      throw new ZohoNetworkError(
+        'BAD_RESPONSE',
+        `The Zoho accounts server's answer to POST ${url} (HTTP ${response.status}) broke off before its end: ${describeCause(err, allSecrets)}`,
+        { cause: safeCause(err, allSecrets) },
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (response.status === 429) parsed = {};
+      else throw badBody(url, response.status, text, allSecrets, 'is not JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw badBody(url, response.status, text, allSecrets, 'is not a JSON object');
+    }
+    const body = parsed as Record<string, unknown>;
+    const hasError = body.error !== undefined && body.error !== null && body.error !== '';
+    if (!hasError && response.status === 429) {
+      throw new ZohoThrottleError(
+        `Zoho throttled the token endpoint (HTTP ${response.status}) during ${opName(op)}; retry later`,
+        retryAfterOf(response, body),
+      );
+    }
+    if (hasError) {
+      if (isThrottle(body, response.status)) {
+        const description = scrubText(String(body.error_description ?? body.error), allSecrets);
+        throw new ZohoThrottleError(
+          `Zoho throttled the token endpoint during ${opName(op)} (${JSON.stringify(String(body.error))}: ${description}); ` +
+            'this is a rate limit, not a bad credential: keep using a still-valid access token and retry later',
+          retryAfterOf(response, body),
+        );
+      }
+      return { status: response.status, body };
+    }
+    if (response.status < 200 || response.status >= 300) {
+      throw badBody(url, response.status, text, allSecrets, `came with HTTP ${response.status} and no "error"`);
+    }
+    return { status: response.status, body };
+  }
+
+  #toGrant(status: number, body: Record<string, unknown>, secrets: string[], op: Operation): TokenGrant {
+    if (body.error !== undefined && body.error !== null && body.error !== '') {
+      throw this.#errorFromBody(status, body, secrets, op);
+    }
+    const accessToken = body.access_token;
+    if (typeof accessToken !== 'string' || accessToken === '') {
+      const keys = Object.keys(body).slice(0, 10).join(', ') || 'none';
+      throw new ZohoNetworkError(
+        'BAD_RESPONSE',
+        `Zoho's answer to the ${opName(op)} (POST ${this.tokenUrl}, HTTP ${status}) has no access_token (keys: ${keys})`,
+      );
+    }
+    const grant: TokenGrant = { accessToken, expiresInMs: expiresInMsOf(body) };
+    if (typeof body.refresh_token === 'string' && body.refresh_token !== '') grant.refreshToken = body.refresh_token;
+    if (typeof body.api_domain === 'string' && body.api_domain !== '') grant.apiDomain = body.api_domain;
+    if (typeof body.token_type === 'string' && body.token_type !== '') grant.tokenType = body.token_type;
+    return grant;
+  }
+
+  #errorFromBody(status: number, body: Record<string, unknown>, secrets: string[], op: Operation): ZohoOAuthError {
+    const allSecrets = [...secrets, this.#clientSecret];
+    const zohoError = scrubText(typeof body.error === 'string' ? body.error : JSON.stringify(body.error), allSecrets).slice(0, 100);
+    const description =
+      typeof body.error_description === 'string' && body.error_description
+        ? ` Zoho says: ${scrubText(body.error_description, allSecrets).slice(0, 200)}`
+        : '';
+    return new ZohoOAuthError(zohoError, status, `${plainWords(zohoError, op, this)}${description}`);
+  }
+
+  #networkError(err: unknown, url: string, secrets: string[], signal: AbortSignal): ZohoNetworkError {
+    const cause = safeCause(err, secrets);
+    if (isTimeout(err, signal)) {
+      return new ZohoNetworkError(
+        'TIMEOUT',
+        `The Zoho accounts server did not answer POST ${url} within ${this.timeoutMs} ms (timeoutMs)`,
+        { cause },
+      );
+    }
+    const codes = errorCodes(err);
+    if (codes.includes('ECONNREFUSED')) {
+      return new ZohoNetworkError(
+        'CONNECTION_REFUSED',
+        `Cannot connect to the Zoho accounts server at ${hostPort(url)}: connection refused (POST ${url}); check accountsUrl and that the server is up`,
+        { cause },
+      );
+    }
+    return new ZohoNetworkError(
+      'NETWORK',
+      `Network error calling the Zoho accounts server (POST ${url}): ${describeCause(err, secrets)}`,
+      { cause },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function opName(op: Operation): string {
+  return op === 'exchange' ? 'grant token exchange' : op === 'refresh' ? 'token refresh' : 'token revocation';
+}
+
+function plainWords(zohoError: string, op: Operation, client: AccountsClient): string {
+  switch (zohoError) {
+    case 'invalid_code':
+      return op === 'refresh'
+        ? 'Zoho rejected the refresh token (invalid_code): it is unknown, revoked or was deleted when the user made more than 20; the user must authorize again'
+        : 'Zoho rejected the grant token (invalid_code): it is unknown, already used or expired (a grant token is single-use and valid for a few minutes); generate a new one';
+    case 'invalid_client':
+      return `Zoho rejected the client credentials (invalid_client): check the client id (${client.clientId}) and secret, and that the client belongs to this data center (${client.accountsUrl})`;
+    case 'invalid_client_secret':
+      return `Zoho rejected the client secret (invalid_client_secret): check the secret of client ${client.clientId}`;
+    case 'invalid_redirect_uri':
+      return `Zoho rejected the redirect URI (invalid_redirect_uri): it must be exactly one registered for client ${client.clientId} (sent: ${client.redirectUrl ?? 'none'})`;
+    case 'invalid_token':
+      return 'Zoho does not know the token (invalid_token): it is already revoked or was never issued';
+    case 'unsupported_grant_type':
+      return `Zoho refused the grant type (unsupported_grant_type) of the ${opName(op)}`;
+    default:
+      return `Zoho's accounts server refused the ${opName(op)} (${zohoError})`;
+  }
+}
+
+function isThrottle(body: Record<string, unknown>, status: number): boolean {
+  const text = `${String(body.error)} ${typeof body.error_description === 'string' ? body.error_description : ''}`;
+  return /access denied|too many requests/i.test(text) || (status === 429 && !/^invalid_/.test(String(body.error)));
+}
+
+/** Retry-After (seconds or an HTTP date) if the server sent one, else the default backoff. */
+function retryAfterOf(response: Response, body: Record<string, unknown>): number {
+  const header = response.headers.get('retry-after');
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+    const date = Date.parse(header);
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+  }
+  const fromBody = body.retry_after_ms;
+  if (typeof fromBody === 'number' && Number.isFinite(fromBody) && fromBody >= 0) return fromBody;
+  return DEFAULT_THROTTLE_BACKOFF_MS;
+}
+
+function toNumber(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** `expires_in_sec` present => `expires_in` is milliseconds; else `expires_in` is seconds. */
+function expiresInMsOf(body: Record<string, unknown>): number {
+  const expiresIn = toNumber(body.expires_in);
+  if (body.expires_in_sec !== undefined && body.expires_in_sec !== null) {
+    if (expiresIn !== undefined) return Math.round(expiresIn);
+    const sec = toNumber(body.expires_in_sec);
+    return sec !== undefined ? Math.round(sec * 1000) : DEFAULT_EXPIRES_IN_MS;
+  }
+  return expiresIn !== undefined ? Math.round(expiresIn * 1000) : DEFAULT_EXPIRES_IN_MS;
+}
+
+function checkAccountsUrl(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ZTokenError('CONFIG', 'INVALID_ACCOUNTS_URL', 'AccountsClient needs an accountsUrl such as https://accounts.zoho.com');
+  }
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ZTokenError('CONFIG', 'INVALID_ACCOUNTS_URL', `accountsUrl ${JSON.stringify(value.slice(0, 100))} is not a URL (expected e.g. https://accounts.zoho.com)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ZTokenError('CONFIG', 'INVALID_ACCOUNTS_URL', `accountsUrl must be http(s), got ${url.protocol}`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ZTokenError('CONFIG', 'INVALID_ACCOUNTS_URL', 'accountsUrl must not carry credentials, a query or a fragment');
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function requireSecretArg(value: unknown, what: string): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ZTokenError('CONFIG', 'INVALID_ARGUMENT', `A ${what} is required (a non-empty string)`);
+  }
+}
+
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return url;
+  }
+}
+
+function isTimeout(err: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted && signal.reason instanceof Error && signal.reason.name === 'TimeoutError') return true;
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { name?: unknown }).name === 'TimeoutError') return true;
+  }
+  return false;
+}
+
+/** Every `code` found along the cause chain and inside AggregateErrors. */
+function errorCodes(err: unknown, depth = 0, out: string[] = []): string[] {
+  if (!err || typeof err !== 'object' || depth > 6) return out;
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') out.push(e.code);
+  if (Array.isArray(e.errors)) for (const inner of e.errors) errorCodes(inner, depth + 1, out);
+  errorCodes(e.cause, depth + 1, out);
+  return out;
+}
+
+/** A text safe to show: known secrets redacted, then anything shaped like a Zoho token. */
+function scrubText(text: string, secrets: Iterable<string>): string {
+  return scrubSecrets(text, secrets)
+    .replace(SECRET_KEY_VALUE, (_m, key: string, value: string) => `${key}${value ? redact(value) : ''}`)
+    .replace(TOKEN_LIKE, (m) => redact(m));
+}
+
+function describeCause(err: unknown, secrets: string[]): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg);
+  }
+  return scrubText(parts.join(': '), secrets).slice(0, 300) || 'unknown error';
+}
+
+/**
+ * A copy of an error chain whose messages are scrubbed of secrets: a caller-supplied fetch may
+ * throw anything, so its error is never attached as is.
+ */
+function safeCause(err: unknown, secrets: string[], depth = 0): Error | undefined {
+  if (err === undefined || err === null || depth > 4) return undefined;
+  const source = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+  const message = scrubText(typeof source.message === 'string' ? source.message : String(err), secrets);
+  const inner = safeCause(source.cause, secrets, depth + 1);
+  const copy = new Error(message, inner ? { cause: inner } : undefined) as Error & { code?: string };
+  copy.name = typeof source.name === 'string' ? source.name : 'Error';
+  if (typeof source.code === 'string') copy.code = source.code;
+  return copy;
+}
+
+function badBody(url: string, status: number, text: string, secrets: string[], what: string): ZohoNetworkError {
+  const quoted = scrubText(text, secrets).slice(0, BODY_QUOTE_LIMIT);
+  const shown = text.length === 0 ? 'an empty body' : `${JSON.stringify(quoted)}${text.length > BODY_QUOTE_LIMIT ? '…' : ''}`;
+  return new ZohoNetworkError(
+    'BAD_RESPONSE',
+    `The Zoho accounts server's answer to POST ${url} (HTTP ${status}) ${what}: ${shown}`,
+  );
+}
