@@ -235,6 +235,24 @@ export function matchRule(token: OAuthToken): MatchRule | null {
   return null;
 }
 
+const RULE_FIELDS = ['userName', 'accessToken', 'clientId', 'clientSecret', 'grantToken', 'refreshToken'] as const;
+
+/**
+ * The rule for `findToken(partial)`: checks only what matching reads (the hot path of every
+ * API call), then applies `matchRule`. Empty strings count as absent, as in normalizeToken.
+ */
+export function lookupRuleOf(partial: unknown): MatchRule | null {
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
+    throw new TokenStoreError('INVALID_TOKEN', `Invalid token: expected an object, got ${typeName(partial)}`);
+  }
+  const source = partial as Record<string, unknown>;
+  for (const field of RULE_FIELDS) {
+    const value = source[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') fail(field, `must be a string, got ${typeName(value)}`);
+  }
+  return matchRule(source as OAuthToken);
+}
+
 /** A row finder: the stored token whose `field` equals `value` (lowest id if several), or null. */
 export type RowFinder = (field: LookupField, value: string) => StoredToken | null;
 export type AsyncRowFinder = (field: LookupField, value: string) => Promise<StoredToken | null>;

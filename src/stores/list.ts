@@ -11,9 +11,8 @@ import {
   compareIds,
   type LookupField,
   locateForSave,
-  matchRule,
+  lookupRuleOf,
   nextId,
-  normalizeToken,
   normalizeTokenForSave,
   type OAuthToken,
   type StoredToken,
@@ -30,7 +29,7 @@ export class ListStore implements TokenStore {
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
-    const rule = matchRule(normalizeToken(partial));
+    const rule = lookupRuleOf(partial);
     return rule ? this.lookup(rule.field, rule.value) : null;
   }
 

@@ -10,10 +10,9 @@ import {
   copyToken,
   type LookupField,
   locateForSave,
-  matchRule,
+  lookupRuleOf,
   nextIdAfter,
   isNumericId,
-  normalizeToken,
   normalizeTokenForSave,
   type OAuthToken,
   type StoredToken,
@@ -34,7 +33,7 @@ export class MemoryStore implements TokenStore {
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
-    const rule = matchRule(normalizeToken(partial));
+    const rule = lookupRuleOf(partial);
     const found = rule ? this.lookup(rule.field, rule.value) : null;
     return found ? copyToken(found) : null;
   }

@@ -12,9 +12,8 @@ import {
   compareIds,
   type LookupField,
   locateForSave,
-  matchRule,
+  lookupRuleOf,
   nextIdAfter,
-  normalizeToken,
   normalizeTokenForSave,
   type OAuthToken,
   type StoredToken,
@@ -111,7 +110,7 @@ export class SQLiteStore implements TokenStore {
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
-    const rule = matchRule(normalizeToken(partial));
+    const rule = lookupRuleOf(partial);
     return rule ? this.run('findToken', () => this.lookup(rule.field, rule.value)) : null;
   }
 

@@ -7,9 +7,8 @@ import {
   compareIds,
   copyToken,
   locateForSave,
-  matchRule,
+  lookupRuleOf,
   nextId,
-  normalizeToken,
   normalizeTokenForSave,
   type OAuthToken,
   type StoredToken,
@@ -21,7 +20,7 @@ export class ReferenceModel {
   private tokens: StoredToken[] = [];
 
   findToken(partial: OAuthToken): StoredToken | null {
-    const rule = matchRule(normalizeToken(partial));
+    const rule = lookupRuleOf(partial);
     return rule ? this.first((t) => t[rule.field] === rule.value) : null;
   }
 

@@ -1,0 +1,56 @@
+/**
+ * The benchmark harness: tinybench measurements reduced to medians in microseconds, collected
+ * as rows and printed as one table per suite. Suites live in bench/suites/*.ts and export
+ * `run(ctx)`; bench/run.ts runs them all (or those named on the command line).
+ */
+import { Bench } from 'tinybench';
+
+export interface BenchRow {
+  suite: string;
+  subject: string;
+  operation: string;
+  tokens?: number;
+  medianUs: number;
+  p99Us?: number;
+  samples: number;
+  note?: string;
+}
+
+export interface BenchContext {
+  /** Adds a measured row. */
+  record(row: BenchRow): void;
+  /** Measures fn repeatedly; returns the median and p99 in µs. */
+  measure(fn: () => unknown | Promise<unknown>, options?: { timeMs?: number; iterations?: number }): Promise<{ medianUs: number; p99Us: number; samples: number }>;
+  /** Token counts to run at (default 1,000 / 10,000 / 100,000; BENCH_QUICK=1 for 1,000 / 10,000). */
+  sizes: number[];
+  quick: boolean;
+}
+
+export async function measure(
+  fn: () => unknown | Promise<unknown>,
+  options: { timeMs?: number; iterations?: number } = {},
+): Promise<{ medianUs: number; p99Us: number; samples: number }> {
+  const bench = new Bench({ time: options.timeMs ?? 500, iterations: options.iterations ?? 50, warmup: true });
+  bench.add('x', fn);
+  await bench.run();
+  const task = bench.tasks[0];
+  const latency = task?.result && 'latency' in task.result ? task.result.latency : undefined;
+  if (!latency) throw new Error(`benchmark failed: ${String((task?.result as { error?: unknown } | undefined)?.error ?? 'no result')}`);
+  return { medianUs: latency.p50 * 1000, p99Us: latency.p99 * 1000, samples: latency.samplesCount };
+}
+
+/** A fixed-seed random generator so runs pick the same keys. */
+export function seededRandom(seed = 42): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function formatUs(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 2 : 1)} µs`;
+}

@@ -1,0 +1,50 @@
+/**
+ * `npm run bench [suite ...]`: runs every suite in bench/suites (or the named ones), prints a
+ * table of medians per suite and writes all rows to bench/results/latest.json (and a dated copy).
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Table from 'cli-table3';
+import { type BenchContext, type BenchRow, formatUs, measure } from './lib.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const here = import.meta.dirname;
+const wanted = process.argv.slice(2);
+const files = readdirSync(join(here, 'suites'))
+  .filter((f) => f.endsWith('.ts'))
+  .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.ts$/, '')))
+  .sort();
+
+const rows: BenchRow[] = [];
+for (const file of files) {
+  const suite = file.replace(/\.ts$/, '');
+  const mod = (await import(pathToFileURL(join(here, 'suites', file)).href)) as { run: (ctx: BenchContext) => Promise<void> };
+  const suiteRows: BenchRow[] = [];
+  const ctx: BenchContext = {
+    record: (row) => suiteRows.push(row),
+    measure,
+    sizes: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000],
+    quick,
+  };
+  console.log(`\n== ${suite}`);
+  try {
+    await mod.run(ctx);
+  } catch (error) {
+    console.log(`suite ${suite} failed: ${(error as Error).message}`);
+    suiteRows.push({ suite, subject: 'suite', operation: 'failed', medianUs: Number.NaN, samples: 0, note: (error as Error).message });
+  }
+  const table = new Table({ head: ['subject', 'operation', 'tokens', 'median', 'p99', 'samples', 'note'] });
+  for (const r of suiteRows) {
+    table.push([r.subject, r.operation, r.tokens?.toLocaleString('en-US') ?? '', formatUs(r.medianUs), r.p99Us === undefined ? '' : formatUs(r.p99Us), r.samples, r.note ?? '']);
+  }
+  console.log(table.toString());
+  rows.push(...suiteRows);
+}
+
+mkdirSync(join(here, 'results'), { recursive: true });
+const payload = JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, rows }, null, 2);
+writeFileSync(join(here, 'results', 'latest.json'), payload);
+writeFileSync(join(here, 'results', `${new Date().toISOString().slice(0, 10)}${wanted.length ? `-${wanted.join('-')}` : ''}.json`), payload);
+console.log(`\nwrote bench/results/latest.json (${rows.length} rows)`);
+process.exit(0);

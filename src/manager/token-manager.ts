@@ -1,0 +1,390 @@
+/**
+ * TokenManager: serves access tokens from an in-process cache, refreshes them before they expire
+ * (one refresh per token per process however many callers wait, and one per fleet when the store
+ * can lock), retries an API call once after a 401 INVALID_TOKEN, and keeps every failure typed.
+ * See docs/refresh.md for the rule and its diagram.
+ */
+import {
+  ReauthorizationRequiredError,
+  TokenStoreError,
+  ZohoNetworkError,
+  ZohoOAuthError,
+  ZohoThrottleError,
+  ZTokenError,
+} from '../errors.js';
+import { supportsLocking, type TokenStore } from '../store.js';
+import { isExpired, type OAuthToken, redact, type StoredToken } from '../token.js';
+import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
+import { accountsUrlFor, apiDomainFor, type DataCenter, type Environment } from '../zoho/datacenter.js';
+import { type TokenEventInfo, type TokenManagerEvents, TypedEmitter } from './events.js';
+import { describeSelector, findBySelector, selectorKey, type TokenSelector } from './selector.js';
+import { fetchUserName } from './user-identity.js';
+
+export interface Logger {
+  debug?(message: string): void;
+  info?(message: string): void;
+  warn?(message: string): void;
+  error?(message: string): void;
+}
+
+export interface TokenManagerOptions {
+  store: TokenStore;
+  clientId: string;
+  clientSecret: string;
+  redirectUrl?: string;
+  dataCenter?: DataCenter;
+  environment?: Environment;
+  /** Overrides the data center's accounts server (e.g. the emulator's url). */
+  accountsUrl?: string;
+  /** Overrides the API domain used when a token has none. */
+  apiDomain?: string;
+  fetch?: typeof fetch;
+  /** The clock, epoch ms (default Date.now). */
+  now?: () => number;
+  /** Refresh this long before expiry (default 5 minutes). */
+  refreshSkewMs?: number;
+  /** Lock ttl for a fleet-wide refresh (default 30 s): a crashed holder delays others at most this long. */
+  lockTtlMs?: number;
+  /** Timeout of each call to Zoho's accounts server (default 15 s). */
+  timeoutMs?: number;
+  /** Coordinate refreshes across processes through the store's lock (default true). */
+  coordinate?: boolean;
+  /** Name users `email:zgid` as the official SDKs do when authorize() is given no userName (default true). */
+  resolveUserName?: boolean;
+  logger?: Logger;
+}
+
+interface CacheEntry {
+  token: StoredToken;
+}
+
+const DEFAULT_SKEW_MS = 5 * 60_000;
+
+export class TokenManager extends TypedEmitter<TokenManagerEvents> {
+  readonly store: TokenStore;
+  readonly accounts: AccountsClient;
+  readonly apiDomain: string;
+  private readonly clientId: string;
+  private readonly clientSecret: string;
+  private readonly redirectUrl: string | undefined;
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly skewMs: number;
+  private readonly lockTtlMs: number;
+  private readonly timeoutMs: number;
+  private readonly coordinate: boolean;
+  private readonly resolveUserName: boolean;
+  private readonly logger: Logger;
+  /** selector key -> token id, and token id -> the token as last seen. */
+  private readonly selectorIds = new Map<string, string>();
+  private readonly tokens = new Map<string, CacheEntry>();
+  /** One refresh per token id in this process. */
+  private readonly inflight = new Map<string, Promise<StoredToken>>();
+  /** Throttled refreshes back off until this time, per token id. */
+  private readonly backoffUntil = new Map<string, number>();
+  /** Tokens whose refresh token Zoho rejected: they need a new authorization. */
+  private readonly needsReauth = new Set<string>();
+
+  constructor(options: TokenManagerOptions) {
+    super();
+    if (!options || typeof options !== 'object') throw new ZTokenError('CONFIG', 'INVALID_OPTIONS', 'TokenManager needs an options object');
+    if (!options.store) throw new ZTokenError('CONFIG', 'MISSING_STORE', 'TokenManager needs a store (e.g. new SQLiteStore())');
+    if (typeof options.clientId !== 'string' || options.clientId === '') {
+      throw new ZTokenError('CONFIG', 'MISSING_CLIENT_ID', 'TokenManager needs clientId (ZOHO_CLIENT_ID)');
+    }
+    if (typeof options.clientSecret !== 'string' || options.clientSecret === '') {
+      throw new ZTokenError('CONFIG', 'MISSING_CLIENT_SECRET', 'TokenManager needs clientSecret (ZOHO_CLIENT_SECRET)');
+    }
+    this.store = options.store;
+    this.clientId = options.clientId;
+    this.clientSecret = options.clientSecret;
+    this.redirectUrl = options.redirectUrl;
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.now = options.now ?? Date.now;
+    this.skewMs = options.refreshSkewMs ?? DEFAULT_SKEW_MS;
+    this.lockTtlMs = options.lockTtlMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.coordinate = options.coordinate ?? true;
+    this.resolveUserName = options.resolveUserName ?? true;
+    this.logger = options.logger ?? {};
+    const dataCenter = options.dataCenter ?? 'US';
+    this.apiDomain = options.apiDomain ?? (options.accountsUrl && !options.dataCenter ? options.accountsUrl : apiDomainFor(dataCenter, options.environment ?? 'production'));
+    this.accounts = new AccountsClient({
+      accountsUrl: options.accountsUrl ?? accountsUrlFor(dataCenter),
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      redirectUrl: this.redirectUrl,
+      fetch: this.fetchImpl,
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /**
+   * Exchanges a grant token (authorization code) and saves the result. A grant token already in
+   * the store is not exchanged again (it is single-use): the stored token is returned.
+   */
+  async authorize(input: { grantToken: string; userName?: string }): Promise<StoredToken> {
+    if (!input || typeof input.grantToken !== 'string' || input.grantToken === '') {
+      throw new TokenStoreError('INVALID_ARGUMENT', 'authorize needs a grantToken (the code from Zoho)', { field: 'grantToken' });
+    }
+    const existing = await this.store.findToken({ clientId: this.clientId, clientSecret: this.clientSecret, grantToken: input.grantToken });
+    if (existing && (existing.refreshToken || existing.accessToken)) {
+      this.remember(existing, { grantToken: input.grantToken });
+      return existing;
+    }
+    const grant = await this.accounts.exchangeGrant(input.grantToken);
+    const apiDomain = grant.apiDomain ?? this.apiDomain;
+    let userName = input.userName;
+    if (!userName && this.resolveUserName) userName = await this.lookUpUserName(apiDomain, grant.accessToken);
+    const token: OAuthToken = {
+      ...(existing ?? {}),
+      userName,
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      refreshToken: grant.refreshToken,
+      accessToken: grant.accessToken,
+      // Kept so a restart with the same grant token finds this row instead of reusing a spent code.
+      grantToken: input.grantToken,
+      expiryTime: this.now() + grant.expiresInMs,
+      redirectUrl: this.redirectUrl,
+      apiDomain,
+    };
+    // Re-authorizing a known user replaces that user's row (matched by user name).
+    const saved = await this.store.saveToken(token);
+    this.needsReauth.delete(saved.id);
+    this.backoffUntil.delete(saved.id);
+    this.remember(saved, { grantToken: input.grantToken });
+    this.emit('save', info(saved));
+    return saved;
+  }
+
+  /** A valid access token for the selected token: from the cache, the store, or a refresh. */
+  async getAccessToken(selector: TokenSelector): Promise<string> {
+    const token = await this.getToken(selector);
+    if (!token.accessToken) throw new ReauthorizationRequiredError(`No access token for ${describeSelector(selector)}`, token.id);
+    return token.accessToken;
+  }
+
+  /** The selected token, refreshed when it is within `refreshSkewMs` of expiry. */
+  async getToken(selector: TokenSelector): Promise<StoredToken> {
+    const key = selectorKey(selector);
+    const id = this.selectorIds.get(key);
+    if (id !== undefined) {
+      const cached = this.tokens.get(id);
+      if (cached && !isExpired(cached.token, this.now(), this.skewMs)) return cached.token;
+    }
+    let token = id !== undefined ? await this.store.findTokenById(id) : null;
+    if (!token) token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
+    if (!token) {
+      if ('grantToken' in selector) return this.authorize({ grantToken: selector.grantToken });
+      this.selectorIds.delete(key);
+      throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
+    }
+    this.remember(token, selector);
+    if (token.accessToken && !isExpired(token, this.now(), this.skewMs)) return token;
+    return this.refreshOnce(token.id, null);
+  }
+
+  /**
+   * fetch() with `Authorization: Zoho-oauthtoken ...`. A relative URL is resolved against the
+   * token's API domain. On 401 INVALID_TOKEN the token is refreshed once (unless another caller
+   * already replaced it) and the call retried once.
+   */
+  async fetch(selector: TokenSelector, url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const token = await this.getToken(selector);
+    const target = resolveUrl(url, token.apiDomain ?? this.apiDomain);
+    const first = await this.fetchImpl(target, withAuth(init, token.accessToken ?? ''));
+    if (first.status !== 401 || !(await isInvalidToken(first))) return first;
+    this.logger.info?.(`401 INVALID_TOKEN for ${describeSelector(selector)} with access token ${redact(token.accessToken)}: refreshing once`);
+    const fresh = await this.refreshOnce(token.id, token.accessToken ?? '');
+    return this.fetchImpl(target, withAuth(init, fresh.accessToken ?? ''));
+  }
+
+  /** Revokes the refresh token at Zoho, then deletes the token locally. */
+  async revoke(selector: TokenSelector): Promise<void> {
+    const token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
+    if (!token) throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
+    if (token.refreshToken) {
+      try {
+        await this.accounts.revoke(token.refreshToken);
+      } catch (error) {
+        // A token Zoho no longer knows is as good as revoked; anything else keeps the local copy.
+        if (!(error instanceof ZohoOAuthError) || !/invalid/i.test(error.zohoError)) throw error;
+        this.logger.warn?.(`Zoho did not know refresh token ${redact(token.refreshToken)} (${error.zohoError}); deleting it locally`);
+      }
+    }
+    await this.store.deleteToken(token.id);
+    this.forget(token.id);
+    this.emit('revoke', info(token));
+  }
+
+  /** Whether Zoho rejected this token's refresh token (a new authorization is needed). */
+  needsReauthorization(id: string): boolean {
+    return this.needsReauth.has(id);
+  }
+
+  /** Drops every cached token (the store is untouched). */
+  clearCache(): void {
+    this.selectorIds.clear();
+    this.tokens.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * One refresh per token id in this process. `rejected` is the access token an API call was
+   * refused with: then refresh only if the store still holds that one; else only if expiring.
+   */
+  private refreshOnce(id: string, rejected: string | null): Promise<StoredToken> {
+    const running = this.inflight.get(id);
+    if (running) return running;
+    const flight = this.refreshCoordinated(id, rejected).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, flight);
+    return flight;
+  }
+
+  private async refreshCoordinated(id: string, rejected: string | null): Promise<StoredToken> {
+    const decideAndRefresh = async (): Promise<StoredToken> => {
+      // Re-read after taking the lock: another process may have refreshed already.
+      const current = await this.store.findTokenById(id);
+      if (!current) {
+        this.forget(id);
+        throw new TokenStoreError('NOT_FOUND', `Token id ${id} is no longer stored (deleted or revoked)`);
+      }
+      const stillNeeded =
+        rejected !== null ? current.accessToken === rejected || !current.accessToken : !current.accessToken || isExpired(current, this.now(), this.skewMs);
+      if (!stillNeeded) {
+        this.remember(current);
+        return current;
+      }
+      return this.refreshNow(current);
+    };
+    const store = this.store;
+    if (this.coordinate && supportsLocking(store)) {
+      return store.withLock(`ztoken:refresh:${this.clientId}:${id}`, this.lockTtlMs, decideAndRefresh);
+    }
+    return decideAndRefresh();
+  }
+
+  private async refreshNow(token: StoredToken): Promise<StoredToken> {
+    const now = this.now();
+    const stillValid = Boolean(token.accessToken) && token.expiryTime !== undefined && token.expiryTime > now;
+    const backoff = this.backoffUntil.get(token.id);
+    if (backoff !== undefined && now < backoff) {
+      if (stillValid) return token;
+      throw new ZohoThrottleError(`Refresh of token id ${token.id} is backing off after Zoho throttled it`, backoff - now);
+    }
+    if (this.needsReauth.has(token.id)) {
+      throw new ReauthorizationRequiredError(`Token id ${token.id} needs a new authorization: Zoho rejected its refresh token`, token.id);
+    }
+    if (!token.refreshToken) {
+      if (token.grantToken && !token.accessToken) return this.authorize({ grantToken: token.grantToken, userName: token.userName });
+      this.needsReauth.add(token.id);
+      throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
+    }
+    let grant: TokenGrant;
+    try {
+      grant = await this.accounts.refresh(token.refreshToken);
+    } catch (error) {
+      return this.absorbRefreshFailure(token, error as Error, stillValid);
+    }
+    this.backoffUntil.delete(token.id);
+    const refreshed: StoredToken = {
+      ...token,
+      accessToken: grant.accessToken,
+      expiryTime: this.now() + grant.expiresInMs,
+      apiDomain: grant.apiDomain ?? token.apiDomain,
+      ...(grant.refreshToken ? { refreshToken: grant.refreshToken } : {}),
+    };
+    let saved: StoredToken;
+    try {
+      saved = await this.store.saveToken(refreshed);
+    } catch (error) {
+      // Zoho issued a valid token but the store refused it: serve it from this process so the
+      // next call does not spend another refresh, and report the store failure.
+      this.remember(refreshed);
+      this.emit('error', error as Error);
+      this.logger.error?.(`Could not save the refreshed token id ${token.id}: ${(error as Error).message}`);
+      return refreshed;
+    }
+    this.remember(saved);
+    this.logger.debug?.(`Refreshed token id ${saved.id}; access token ${redact(saved.accessToken)} valid until ${new Date(saved.expiryTime ?? 0).toISOString()}`);
+    this.emit('refresh', info(saved));
+    this.emit('save', info(saved));
+    return saved;
+  }
+
+  /** Decides what a failed refresh means: back off, serve a still-valid token, or re-authorize. */
+  private absorbRefreshFailure(token: StoredToken, error: Error, stillValid: boolean): StoredToken {
+    if (error instanceof ZohoThrottleError) {
+      this.backoffUntil.set(token.id, this.now() + error.retryAfterMs);
+      this.emit('error', error);
+      this.logger.warn?.(`Zoho throttled the refresh of token id ${token.id}; backing off ${error.retryAfterMs} ms`);
+      if (stillValid) return token;
+      throw error;
+    }
+    if (error instanceof ZohoOAuthError && error.zohoError !== 'invalid_client') {
+      // Zoho rejected the refresh token itself (revoked, or displaced by a 21st one).
+      this.needsReauth.add(token.id);
+      const reauth = new ReauthorizationRequiredError(
+        `Zoho rejected the refresh token ${redact(token.refreshToken)} of token id ${token.id} (${error.zohoError}): the user must authorize again; the stored token is kept`,
+        token.id,
+        { cause: error },
+      );
+      this.emit('error', reauth);
+      throw reauth;
+    }
+    if (error instanceof ZohoNetworkError && stillValid) {
+      this.emit('error', error);
+      this.logger.warn?.(`Refresh of token id ${token.id} failed (${error.reason}); serving the still-valid access token`);
+      return token;
+    }
+    throw error;
+  }
+
+  private remember(token: StoredToken, selector?: TokenSelector): void {
+    this.tokens.set(token.id, { token });
+    this.selectorIds.set(selectorKey({ id: token.id }), token.id);
+    if (token.userName) this.selectorIds.set(selectorKey({ userName: token.userName }), token.id);
+    if (selector) this.selectorIds.set(selectorKey(selector), token.id);
+  }
+
+  private forget(id: string): void {
+    this.tokens.delete(id);
+    for (const [key, value] of this.selectorIds) if (value === id) this.selectorIds.delete(key);
+  }
+
+  private async lookUpUserName(apiDomain: string, accessToken: string): Promise<string | undefined> {
+    try {
+      return await fetchUserName(apiDomain, accessToken, this.fetchImpl, this.timeoutMs);
+    } catch (error) {
+      this.logger.warn?.(`Could not read the user's name from ${apiDomain} (${(error as Error).message}); saving without one`);
+      return undefined;
+    }
+  }
+}
+
+function info(token: StoredToken): TokenEventInfo {
+  return { id: token.id, userName: token.userName, apiDomain: token.apiDomain, expiryTime: token.expiryTime };
+}
+
+function resolveUrl(url: string | URL, apiDomain: string): string {
+  const text = String(url);
+  return /^https?:\/\//i.test(text) ? text : `${apiDomain.replace(/\/$/, '')}/${text.replace(/^\//, '')}`;
+}
+
+function withAuth(init: RequestInit, accessToken: string): RequestInit {
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', `Zoho-oauthtoken ${accessToken}`);
+  return { ...init, headers };
+}
+
+/** Zoho's 401 for a bad token: `{"code":"INVALID_TOKEN",...}`. Reads a clone, so the caller can still read the body. */
+async function isInvalidToken(response: Response): Promise<boolean> {
+  try {
+    const body = (await response.clone().json()) as { code?: unknown };
+    return body.code === 'INVALID_TOKEN';
+  } catch {
+    return false;
+  }
+}
