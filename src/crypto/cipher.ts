@@ -1,0 +1,194 @@
+/**
+ * Deterministic authenticated encryption of one secret field (SIV-style AES-256-GCM):
+ *
+ *   iv     = HMAC-SHA256(macKey, field || 0x00 || plaintext)[0..12]
+ *   stored = "zt1:" keyId ":" base64url(iv || AES-256-GCM(encKey, iv, plaintext, aad = field ":" keyId) || tag)
+ *
+ * macKey and encKey are derived from each 32-byte key with HKDF-SHA256. The same plaintext under
+ * the same key always gives the same stored value, so an exact-match lookup in any store finds
+ * it (a keyed blind index inside the value). The IV is a PRF of the plaintext: two different
+ * plaintexts get the same IV only by a 96-bit collision, so GCM's nonce is never reused with
+ * different data. docs/security.md explains what this leaks (equality of values).
+ */
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject, createSecretKey } from 'node:crypto';
+import { TokenStoreError } from '../errors.js';
+import { SECRET_FIELDS, type SecretField } from '../token.js';
+import { type EncryptionKey, parseKeys } from './keys.js';
+
+export const ENCRYPTED_PREFIX = 'zt1:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HKDF_SALT = 'zoho-token-store/zt1';
+const PAYLOAD = /^[A-Za-z0-9_-]+$/;
+// Lone UTF-16 halves cannot be encoded as UTF-8: they would come back as U+FFFD.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+interface DerivedKey {
+  id: string;
+  encKey: KeyObject;
+  macKey: KeyObject;
+  prefix: string;
+  aad: Record<SecretField, Buffer>;
+  /** Cache of stored forms under this key: plaintext -> stored, one map per field. */
+  encrypted: Record<SecretField, Map<string, string>>;
+}
+
+export interface FieldCipherOptions {
+  /**
+   * How many recent encryptions and decryptions to remember (default 0: none). Repeated
+   * lookups of the same token then skip the cipher; the entries live in process memory only.
+   */
+  cacheEntries?: number;
+}
+
+/** Whether a stored value is in the encrypted form (anything else is a plaintext legacy value). */
+export function isEncryptedValue(value: string): boolean {
+  return value.startsWith(ENCRYPTED_PREFIX);
+}
+
+/** The key id of an encrypted value, or undefined for plaintext or a malformed value. */
+export function keyIdOf(value: string): string | undefined {
+  if (!isEncryptedValue(value)) return undefined;
+  const end = value.indexOf(':', ENCRYPTED_PREFIX.length);
+  return end < 0 ? undefined : value.slice(ENCRYPTED_PREFIX.length, end);
+}
+
+/**
+ * Bounds the cipher's caches: remembers which entry of which map came first and forgets it
+ * when full. The ring makes eviction O(1) (deleting a Map's first entry over and over leaves
+ * holes that its iterator must skip).
+ */
+class CacheBound {
+  private readonly ring: ([Map<string, string>, string] | undefined)[];
+  private next = 0;
+  constructor(readonly max: number) {
+    this.ring = new Array<[Map<string, string>, string] | undefined>(Math.max(0, max));
+  }
+  remember(map: Map<string, string>, key: string, value: string): void {
+    if (this.max <= 0 || map.has(key)) return;
+    const evicted = this.ring[this.next];
+    if (evicted) evicted[0].delete(evicted[1]);
+    this.ring[this.next] = [map, key];
+    this.next = (this.next + 1) % this.max;
+    map.set(key, value);
+  }
+}
+
+const perField = () => Object.fromEntries(SECRET_FIELDS.map((f) => [f, new Map<string, string>()])) as Record<SecretField, Map<string, string>>;
+
+export class FieldCipher {
+  // Private fields: util.inspect and JSON.stringify of a store never show key material.
+  readonly #byId = new Map<string, DerivedKey>();
+  /** Newest first: the order lookups try. */
+  readonly #newestFirst: DerivedKey[];
+  readonly #cache: CacheBound;
+  /** Cache of plaintexts: stored -> plaintext, one map per field. */
+  readonly #decrypted = perField();
+  /** Configured key ids, newest first: the order lookups try. */
+  readonly newestFirstKeyIds: readonly string[];
+
+  constructor(keys: readonly EncryptionKey[], options: FieldCipherOptions = {}) {
+    for (const { id, key } of parseKeys(keys, 'the encryption keys')) {
+      const derive = (info: string) => createSecretKey(Buffer.from(hkdfSync('sha256', key, HKDF_SALT, info, 32)));
+      const aad = Object.fromEntries(SECRET_FIELDS.map((f) => [f, Buffer.from(`${f}:${id}`)])) as Record<SecretField, Buffer>;
+      const prefix = `${ENCRYPTED_PREFIX}${id}:`;
+      this.#byId.set(id, { id, encKey: derive('enc'), macKey: derive('mac'), prefix, aad, encrypted: perField() });
+    }
+    this.#newestFirst = [...this.#byId.values()].reverse();
+    this.newestFirstKeyIds = this.#newestFirst.map((key) => key.id);
+    this.#cache = new CacheBound(options.cacheEntries ?? 0);
+  }
+
+  /** Configured key ids, oldest first (the last encrypts new writes). */
+  get keyIds(): string[] {
+    return [...this.#byId.keys()];
+  }
+
+
+  get newestKeyId(): string {
+    return this.#newest().id;
+  }
+
+  /** Whether a stored value is already encrypted under the newest key. */
+  isCurrent(stored: string): boolean {
+    return stored.startsWith(this.#newest().prefix);
+  }
+
+  /** The stored form of `plaintext` in `field` under the key `keyId` (default: the newest). */
+  encrypt(field: SecretField, plaintext: string, keyId?: string): string {
+    const key = keyId === undefined ? this.#newest() : this.#byId.get(keyId);
+    if (!key) throw new TokenStoreError('CRYPTO', `Encryption key "${keyId}" is not configured`, { field });
+    const cached = key.encrypted[field].get(plaintext);
+    if (cached !== undefined) return cached;
+    if (LONE_SURROGATE.test(plaintext)) {
+      throw new TokenStoreError('INVALID_TOKEN', `Invalid token: ${field} contains an unpaired UTF-16 surrogate and cannot be stored as text`, {
+        field,
+      });
+    }
+    const iv = createHmac('sha256', key.macKey).update(`${field}\u0000${plaintext}`, 'utf8').digest().subarray(0, IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key.encKey, iv);
+    cipher.setAAD(key.aad[field]);
+    const body = cipher.update(plaintext, 'utf8');
+    cipher.final();
+    const stored = key.prefix + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    this.#cache.remember(key.encrypted[field], plaintext, stored);
+    this.#cache.remember(this.#decrypted[field], stored, plaintext);
+    return stored;
+  }
+
+  /** Every stored form `plaintext` may have in `field`, newest key first. */
+  storedForms(field: SecretField, plaintext: string): string[] {
+    return this.#newestFirst.map((key) => this.encrypt(field, plaintext, key.id));
+  }
+
+  /**
+   * The plaintext of an encrypted value. `tokenId` is named in errors, as are the field and the
+   * key id; the value never is.
+   */
+  decrypt(field: SecretField, stored: string, tokenId: string): string {
+    const cached = this.#decrypted[field].get(stored);
+    if (cached !== undefined) return cached;
+    const keyId = keyIdOf(stored);
+    const key = keyId === undefined ? undefined : this.#byId.get(keyId);
+    if (!key) throw this.#decryptError(field, tokenId, keyId, 'unknown');
+    // Characters outside base64url would be skipped by the decoder: refuse them instead.
+    const payload = stored.slice(key.prefix.length);
+    const bytes = PAYLOAD.test(payload) ? Buffer.from(payload, 'base64url') : undefined;
+    if (!bytes || bytes.length < IV_BYTES + TAG_BYTES) throw this.#decryptError(field, tokenId, keyId, 'malformed');
+    let plaintext: string;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.encKey, bytes.subarray(0, IV_BYTES));
+      decipher.setAAD(key.aad[field]);
+      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+      const body = decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES));
+      decipher.final();
+      plaintext = body.toString('utf8');
+    } catch {
+      // The driver's error says only "unable to authenticate data"; no cause is attached.
+      throw this.#decryptError(field, tokenId, keyId, 'unauthentic');
+    }
+    this.#cache.remember(this.#decrypted[field], stored, plaintext);
+    // Only a holder of the key can make a value that authenticates, and this code always makes
+    // the canonical one, so the reverse entry is right: saving back what was read is free.
+    this.#cache.remember(key.encrypted[field], plaintext, stored);
+    return plaintext;
+  }
+
+  #decryptError(field: SecretField, tokenId: string, keyId: string | undefined, problem: 'unknown' | 'malformed' | 'unauthentic'): TokenStoreError {
+    const why =
+      keyId === undefined
+        ? 'the stored value is not a well-formed encrypted value'
+        : problem === 'unknown'
+          ? `it was encrypted with key "${keyId}", which is not configured (configured: ${this.keyIds.join(', ')})`
+          : problem === 'malformed'
+            ? `the stored value under key "${keyId}" is malformed`
+            : `authentication failed with key "${keyId}" (a wrong key, or the stored value was altered)`;
+    return new TokenStoreError('CRYPTO', `Cannot decrypt ${field} of token id ${tokenId}: ${why}`, { field });
+  }
+
+  #newest(): DerivedKey {
+    const key = this.#newestFirst[0];
+    if (!key) throw new TokenStoreError('CRYPTO', 'No encryption key is configured');
+    return key;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * EncryptedStore: wraps any TokenStore and keeps clientSecret, refreshToken, accessToken and
+ * grantToken encrypted at rest (cipher.ts), in Zoho's ten columns with no schema change.
+ * Because encryption is deterministic per key, a lookup by refresh, access or grant token stays
+ * an exact-match (indexed) lookup in the inner store: it tries the value's form under each key,
+ * newest first, then the plaintext form of rows written before encryption was turned on.
+ */
+import { TokenStoreError } from '../errors.js';
+import { supportsLocking, type TokenStore } from '../store.js';
+import { ClosedGuard } from '../stores/closed.js';
+import {
+  type LookupField,
+  locateForSaveAsync,
+  lookupRuleOf,
+  MAX_FIELD_LENGTH,
+  type MatchRule,
+  matchRule,
+  normalizeTokenForSave,
+  type OAuthToken,
+  SECRET_FIELDS,
+  type SecretField,
+  type StoredToken,
+  tokenToStore,
+  validateId,
+} from '../token.js';
+import { FieldCipher, isEncryptedValue } from './cipher.js';
+import type { EncryptionKey } from './keys.js';
+
+export interface EncryptedStoreOptions {
+  /** Keys as `{ id, key }` (32 bytes, a Buffer or base64); the last encrypts new writes, all can read. */
+  keys: readonly EncryptionKey[];
+  /**
+   * Recent encryptions/decryptions kept in process memory, so the token an application uses on
+   * every call costs no cipher work (default 4096; 0 turns it off).
+   */
+  cacheEntries?: number;
+}
+
+const SECRET = new Set<string>(SECRET_FIELDS);
+const isSecretField = (field: string): field is SecretField => SECRET.has(field);
+
+export class EncryptedStore implements TokenStore {
+  readonly inner: TokenStore;
+  readonly withLock?: <T>(key: string, ttlMs: number, fn: () => Promise<T>) => Promise<T>;
+  readonly #cipher: FieldCipher;
+  readonly #guard = new ClosedGuard('EncryptedStore');
+
+  constructor(inner: TokenStore, options: EncryptedStoreOptions) {
+    if (typeof inner !== 'object' || inner === null || typeof inner.findToken !== 'function' || typeof inner.saveToken !== 'function') {
+      throw new TokenStoreError('INVALID_ARGUMENT', 'EncryptedStore needs a TokenStore to wrap');
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new TokenStoreError('INVALID_ARGUMENT', 'EncryptedStore needs options with { keys }');
+    }
+    this.inner = inner;
+    this.#cipher = new FieldCipher(options.keys, { cacheEntries: options.cacheEntries ?? 4096 });
+    if (supportsLocking(inner)) {
+      this.withLock = <T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> => {
+        this.#guard.check();
+        return inner.withLock(key, ttlMs, fn);
+      };
+    }
+  }
+
+  /** Configured key ids, oldest first; the last encrypts new writes. */
+  get keyIds(): string[] {
+    return this.#cipher.keyIds;
+  }
+
+  async findToken(partial: OAuthToken): Promise<StoredToken | null> {
+    this.#guard.check();
+    const rule = lookupRuleOf(partial);
+    if (!rule) return null;
+    const partials = this.#innerPartials(rule, partial);
+    for (const innerPartial of partials) {
+      const row = await this.inner.findToken(innerPartial);
+      if (row) return this.#decryptToken(row, rule);
+    }
+    // Rows only move toward the newest key (saves, rotateKeys). One that moved while the older
+    // forms were tried is under the newest key now: look there once more before saying "none".
+    const newest = partials.length > 1 ? partials[0] : undefined;
+    const moved = newest ? await this.inner.findToken(newest) : null;
+    return moved ? this.#decryptToken(moved, rule) : null;
+  }
+
+  async findTokenById(id: string): Promise<StoredToken | null> {
+    this.#guard.check();
+    const row = await this.inner.findTokenById(validateId(id));
+    return row ? this.#decryptToken(row) : null;
+  }
+
+  async saveToken(input: OAuthToken): Promise<StoredToken> {
+    this.#guard.check();
+    const token = normalizeTokenForSave(input);
+    const encrypted = this.#encryptToken(token);
+    const rule = matchRule(token);
+    // The inner store matches by id, then by the rule, in its own transaction. A user-name rule
+    // needs no help; an encrypted rule field may be stored under an older key or in plaintext,
+    // which the inner store cannot see, so the row is located here first and pinned by its id.
+    if (rule && isSecretField(rule.field)) {
+      const existing = await locateForSaveAsync(token, (field, value) => this.#findStored(field, value, token));
+      if (existing) encrypted.id = existing.id;
+    }
+    const saved = await this.inner.saveToken(encrypted);
+    return tokenToStore(token, saved.id);
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    this.#guard.check();
+    await this.inner.deleteToken(validateId(id));
+  }
+
+  async getTokens(): Promise<StoredToken[]> {
+    this.#guard.check();
+    return (await this.inner.getTokens()).map((row) => this.#decryptToken(row));
+  }
+
+  async deleteTokens(): Promise<void> {
+    this.#guard.check();
+    await this.inner.deleteTokens();
+  }
+
+  async close(): Promise<void> {
+    if (this.#guard.close()) await this.inner.close();
+  }
+
+  /**
+   * Re-encrypts every token under the newest key: plaintext rows and rows under older keys.
+   * One token at a time, each re-read just before it is rewritten, so readers and writers keep
+   * working meanwhile; rerunning it is harmless (current tokens are read, not rewritten). A value
+   * no configured key can read stops it with a CRYPTO error and leaves that token as it was.
+   */
+  async rotateKeys(): Promise<{ rotated: number; total: number }> {
+    this.#guard.check();
+    const rows = await this.inner.getTokens();
+    let rotated = 0;
+    for (const { id } of rows) {
+      const row = await this.inner.findTokenById(id);
+      if (!row) continue;
+      // Decrypting current rows too proves every token is readable with the configured keys.
+      const plain = this.#decryptToken(row);
+      if (this.#isCurrent(row)) continue;
+      await this.inner.saveToken(this.#encryptToken(plain));
+      rotated++;
+    }
+    return { rotated, total: rows.length };
+  }
+
+  /**
+   * The stored forms of a lookup, as partials for the inner store: the value (and the client
+   * secret that rules 3 and 4 require) under each key, newest first, then as plaintext.
+   */
+  #innerPartials(rule: MatchRule, partial: OAuthToken): OAuthToken[] {
+    const field = rule.field;
+    if (!isSecretField(field)) return [{ [field]: rule.value }];
+    const { clientId, clientSecret } = partial;
+    const under = (keyId: string | undefined): OAuthToken => {
+      const form = (f: SecretField, v: string) => (keyId === undefined ? v : this.#cipher.encrypt(f, v, keyId));
+      if (field === 'accessToken') return { accessToken: form(field, rule.value) };
+      return { clientId, clientSecret: clientSecret === undefined ? undefined : form('clientSecret', clientSecret), [field]: form(field, rule.value) };
+    };
+    const partials = this.#cipher.newestFirstKeyIds.map(under);
+    // A caller's value that looks encrypted is not a legacy plaintext: never match it as one.
+    if (!isEncryptedValue(rule.value)) partials.push(under(undefined));
+    return partials;
+  }
+
+  /** The inner row (still encrypted) that a lookup of `value` in `field` finds, for saveToken. */
+  async #findStored(field: LookupField, value: string, token: OAuthToken): Promise<StoredToken | null> {
+    if (field === 'id') return this.inner.findTokenById(value);
+    for (const partial of this.#innerPartials({ field, value }, token)) {
+      const row = await this.inner.findToken(partial);
+      if (row) return row;
+    }
+    return null;
+  }
+
+  #encryptToken(token: OAuthToken): OAuthToken {
+    const out: OAuthToken = { ...token };
+    for (const field of SECRET_FIELDS) {
+      const value = token[field];
+      if (value === undefined) continue;
+      const stored = this.#cipher.encrypt(field, value);
+      if (stored.length > MAX_FIELD_LENGTH) {
+        throw new TokenStoreError(
+          'INVALID_TOKEN',
+          `Invalid token: ${field} is too long to store encrypted (${stored.length} characters once encrypted; at most ${MAX_FIELD_LENGTH})`,
+          { field },
+        );
+      }
+      out[field] = stored;
+    }
+    return out;
+  }
+
+  /** Decrypts a row; `known` is the lookup that matched it, whose plaintext is the lookup value. */
+  #decryptToken(row: StoredToken, known?: MatchRule): StoredToken {
+    const out: StoredToken = { ...row };
+    for (const field of SECRET_FIELDS) {
+      const value = row[field];
+      if (value === undefined) continue;
+      if (known?.field === field) out[field] = known.value;
+      else if (isEncryptedValue(value)) out[field] = this.#cipher.decrypt(field, value, row.id);
+    }
+    return out;
+  }
+
+  #isCurrent(row: StoredToken): boolean {
+    return SECRET_FIELDS.every((field) => {
+      const value = row[field];
+      return value === undefined || this.#cipher.isCurrent(value);
+    });
+  }
+}
