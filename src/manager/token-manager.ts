@@ -59,6 +59,11 @@ interface CacheEntry {
 }
 
 const DEFAULT_SKEW_MS = 5 * 60_000;
+/**
+ * Inside the skew window a token that still has this long to live is served at once while one
+ * refresh runs in the background; closer to expiry than this, callers wait for the refresh.
+ */
+const MAX_GRACE_MS = 30_000;
 
 export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   readonly store: TokenStore;
@@ -70,6 +75,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
   private readonly skewMs: number;
+  private readonly graceMs: number;
   private readonly lockTtlMs: number;
   private readonly timeoutMs: number;
   private readonly coordinate: boolean;
@@ -84,6 +90,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   private readonly backoffUntil = new Map<string, number>();
   /** Tokens whose refresh token Zoho rejected: they need a new authorization. */
   private readonly needsReauth = new Set<string>();
+  /** Errors already emitted, so a failure is reported once however many paths see it. */
+  private readonly reported = new WeakSet<Error>();
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -102,6 +110,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? Date.now;
     this.skewMs = options.refreshSkewMs ?? DEFAULT_SKEW_MS;
+    this.graceMs = Math.min(MAX_GRACE_MS, this.skewMs);
     this.lockTtlMs = options.lockTtlMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.coordinate = options.coordinate ?? true;
@@ -165,13 +174,21 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     return token.accessToken;
   }
 
-  /** The selected token, refreshed when it is within `refreshSkewMs` of expiry. */
+  /**
+   * The selected token. Within `refreshSkewMs` of expiry one refresh starts; a token that still
+   * has more than the grace period to live is served meanwhile, else callers wait for the refresh.
+   */
   async getToken(selector: TokenSelector): Promise<StoredToken> {
     const key = selectorKey(selector);
     const id = this.selectorIds.get(key);
     if (id !== undefined) {
       const cached = this.tokens.get(id);
-      if (cached && !isExpired(cached.token, this.now(), this.skewMs)) return cached.token;
+      if (cached) {
+        const now = this.now();
+        if (!isExpired(cached.token, now, this.skewMs)) return cached.token;
+        // A refresh is already running: keep serving the still-valid token without store reads.
+        if (this.inflight.has(id) && !isExpired(cached.token, now, this.graceMs)) return cached.token;
+      }
     }
     let token = id !== undefined ? await this.store.findTokenById(id) : null;
     if (!token) token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
@@ -181,8 +198,18 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
     }
     this.remember(token, selector);
-    if (token.accessToken && !isExpired(token, this.now(), this.skewMs)) return token;
+    const now = this.now();
+    if (token.accessToken && !isExpired(token, now, this.skewMs)) return token;
+    if (token.accessToken && !isExpired(token, now, this.graceMs)) {
+      this.refreshInBackground(token.id);
+      return token;
+    }
     return this.refreshOnce(token.id, null);
+  }
+
+  /** Resolves when no refresh started by this manager is still running (for tests and shutdown). */
+  async settle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
   }
 
   /**
@@ -235,6 +262,14 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * One refresh per token id in this process. `rejected` is the access token an API call was
    * refused with: then refresh only if the store still holds that one; else only if expiring.
    */
+  private refreshInBackground(id: string): void {
+    // Failures are reported as events (and logged); callers keep the still-valid token.
+    this.refreshOnce(id, null).catch((error: Error) => {
+      this.logger.warn?.(`Background refresh of token id ${id} failed: ${error.message}`);
+      this.report(error);
+    });
+  }
+
   private refreshOnce(id: string, rejected: string | null): Promise<StoredToken> {
     const running = this.inflight.get(id);
     if (running) return running;
@@ -303,7 +338,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       // Zoho issued a valid token but the store refused it: serve it from this process so the
       // next call does not spend another refresh, and report the store failure.
       this.remember(refreshed);
-      this.emit('error', error as Error);
+      this.report(error as Error);
       this.logger.error?.(`Could not save the refreshed token id ${token.id}: ${(error as Error).message}`);
       return refreshed;
     }
@@ -318,7 +353,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   private absorbRefreshFailure(token: StoredToken, error: Error, stillValid: boolean): StoredToken {
     if (error instanceof ZohoThrottleError) {
       this.backoffUntil.set(token.id, this.now() + error.retryAfterMs);
-      this.emit('error', error);
+      this.report(error);
       this.logger.warn?.(`Zoho throttled the refresh of token id ${token.id}; backing off ${error.retryAfterMs} ms`);
       if (stillValid) return token;
       throw error;
@@ -331,15 +366,21 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         token.id,
         { cause: error },
       );
-      this.emit('error', reauth);
+      this.report(reauth);
       throw reauth;
     }
     if (error instanceof ZohoNetworkError && stillValid) {
-      this.emit('error', error);
+      this.report(error);
       this.logger.warn?.(`Refresh of token id ${token.id} failed (${error.reason}); serving the still-valid access token`);
       return token;
     }
     throw error;
+  }
+
+  private report(error: Error): void {
+    if (this.reported.has(error)) return;
+    this.reported.add(error);
+    this.emit('error', error);
   }
 
   private remember(token: StoredToken, selector?: TokenSelector): void {

@@ -114,9 +114,9 @@ export class MemoryStore implements TokenStore {
       if (value === undefined) continue;
       const index = this.indexes.get(field);
       if (!index) continue;
-      let ids = index.get(value);
-      if (!ids) index.set(value, (ids = new Set()));
-      ids.add(token.id);
+      const ids = index.get(value);
+      if (ids) ids.add(token.id);
+      else index.set(value, new Set([token.id]));
     }
   }
 

@@ -98,7 +98,7 @@ describe('getAccessToken', () => {
     expect(emulator.counters.refreshes).toBe(0);
   });
 
-  it('refreshes refreshSkewMs before expiry, once for 100 concurrent callers, and saves before the event', async () => {
+  it('inside the skew window serves the still-valid token at once and refreshes once in the background', async () => {
     const { emulator, manager, store } = await start();
     const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
     const events: string[] = [];
@@ -108,14 +108,41 @@ describe('getAccessToken', () => {
       const stored = await store.findTokenById(e.id);
       events.push(stored?.accessToken === token.accessToken ? 'stale' : 'stored');
     });
-    emulator.clock.advance(HOUR - 4 * 60_000); // inside the 5-minute skew
+    emulator.clock.advance(HOUR - 4 * 60_000); // inside the 5-minute skew, 4 minutes left
+    const during = await Promise.all(Array.from({ length: 100 }, () => manager.getAccessToken({ userName: 'alice' })));
+    expect(new Set(during)).toEqual(new Set([token.accessToken]));
+    await manager.settle();
+    expect(emulator.counters.refreshes).toBe(1);
+    const after = await manager.getAccessToken({ userName: 'alice' });
+    expect(after).not.toBe(token.accessToken);
+    expect((await store.findTokenById(token.id))?.accessToken).toBe(after);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual([`refresh ${token.id}`, 'stored']);
+  });
+
+  it('an expired token makes 100 concurrent callers wait for one refresh', async () => {
+    const { emulator, manager, store } = await start();
+    const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
+    emulator.clock.advance(HOUR + 1);
     const results = await Promise.all(Array.from({ length: 100 }, () => manager.getAccessToken({ userName: 'alice' })));
     expect(new Set(results).size).toBe(1);
     expect(results[0]).not.toBe(token.accessToken);
     expect(emulator.counters.refreshes).toBe(1);
     expect((await store.findTokenById(token.id))?.accessToken).toBe(results[0]);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(events).toEqual([`refresh ${token.id}`, 'stored']);
+  });
+
+  it('a still-valid token is served when another process holds the refresh lock', async () => {
+    const { emulator, manager, store } = await start({ lockTtlMs: 1_000 });
+    const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
+    emulator.clock.advance(58 * 60_000);
+    let release!: () => void;
+    const held = store.withLock!(`ztoken:refresh:${DEFAULT_CLIENT.clientId}:${token.id}`, 60_000, () => new Promise<void>((r) => (release = r)));
+    const started = Date.now();
+    expect(await manager.getAccessToken({ userName: 'alice' })).toBe(token.accessToken);
+    expect(Date.now() - started).toBeLessThan(500);
+    release();
+    await held;
+    await manager.settle();
   });
 
   it('keeps users apart', async () => {
@@ -175,7 +202,10 @@ describe('fetch', () => {
     const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
     // another process refreshes and saves
     const other = new TokenManager({ store: new CountingStore((store as CountingStore).inner), clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret, accountsUrl: emulator.url, now: () => emulator.clock.now(), refreshSkewMs: 2 * HOUR });
-    const newer = await other.getAccessToken({ userName: 'alice' });
+    await other.getAccessToken({ userName: 'alice' }); // inside its skew: refreshes in the background
+    await other.settle();
+    const newer = (await store.findTokenById(token.id))?.accessToken;
+    expect(newer).not.toBe(token.accessToken);
     emulator.invalidateAccessToken(token.accessToken!);
     const response = await manager.fetch({ userName: 'alice' }, '/crm/v8/Leads');
     expect(response.status).toBe(200);
@@ -220,11 +250,15 @@ describe('throttling and rejected refresh tokens', () => {
     const errors: Error[] = [];
     manager.on('error', (e) => errors.push(e));
     emulator.clock.advance(2 * 60_000);
-    const first = await manager.getAccessToken({ userName: 'alice' }); // refresh 1: allowed
+    expect(await manager.getAccessToken({ userName: 'alice' })).toBe(token.accessToken); // refresh 1 starts
+    await manager.settle();
+    const first = await manager.getAccessToken({ userName: 'alice' });
     expect(first).not.toBe(token.accessToken);
     emulator.clock.advance(2 * 60_000);
-    const second = await manager.getAccessToken({ userName: 'alice' }); // refresh 2: throttled
+    const second = await manager.getAccessToken({ userName: 'alice' }); // refresh 2 starts: throttled
+    await manager.settle();
     expect(second).toBe(first);
+    expect(await manager.getAccessToken({ userName: 'alice' })).toBe(first);
     expect(emulator.counters.throttled).toBe(1);
     expect(errors.map((e) => e.constructor.name)).toEqual(['ZohoThrottleError']);
     expect(manager.needsReauthorization(token.id)).toBe(false);
