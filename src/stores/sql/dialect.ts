@@ -30,6 +30,26 @@ export const sqliteDialect: SqlDialect = {
   textColumnType: 'varchar(255)',
 };
 
+export const mysqlDialect: SqlDialect = {
+  name: 'mysql',
+  param: () => '?',
+  quote: (id) => `\`${id}\``,
+  numericIdTest: (c) => `(${c} REGEXP '^(0|[1-9][0-9]{0,9})$')`,
+  castId: (c) => `CAST(${c} AS UNSIGNED)`,
+  lookupColumnType: 'varchar(255)',
+  textColumnType: 'varchar(255)',
+};
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  param: (n) => `$${n}`,
+  quote: (id) => `"${id}"`,
+  numericIdTest: (c) => `(${c} ~ '^(0|[1-9][0-9]{0,9})$')`,
+  castId: (c) => `CAST(${c} AS bigint)`,
+  lookupColumnType: 'varchar(255)',
+  textColumnType: 'varchar(255)',
+};
+
 export interface TokenSql {
   table: string;
   columns: string;
@@ -46,8 +66,13 @@ export interface TokenSql {
   maxNumericId: string;
 }
 
-export function buildTokenSql(dialect: SqlDialect, tableName: string): TokenSql {
-  const table = dialect.quote(validateTableName(tableName));
+/**
+ * `options.schema` qualifies the table (`"schema"."table"`) for databases with schemas; it is
+ * validated like the table name.
+ */
+export function buildTokenSql(dialect: SqlDialect, tableName: string, options: { schema?: string } = {}): TokenSql {
+  const qualifier = options.schema === undefined ? '' : `${dialect.quote(validateTableName(options.schema))}.`;
+  const table = qualifier + dialect.quote(validateTableName(tableName));
   const q = (c: string) => dialect.quote(c);
   const columns = COLUMN_NAMES.map(q).join(', ');
   const id = q('id');
@@ -62,7 +87,13 @@ export function buildTokenSql(dialect: SqlDialect, tableName: string): TokenSql 
   const others = COLUMN_NAMES.filter((c) => c !== 'id');
   const lookupColumns = ['user_name', 'refresh_token', 'access_token', 'grant_token'];
   const columnType = (c: string) =>
-    c === 'id' ? 'varchar(10) NOT NULL' : c === 'expiry_time' ? 'varchar(20)' : lookupColumns.includes(c) ? dialect.lookupColumnType : dialect.textColumnType;
+    c === 'id'
+      ? 'varchar(10) NOT NULL'
+      : c === 'expiry_time'
+        ? 'varchar(20)'
+        : lookupColumns.includes(c)
+          ? dialect.lookupColumnType
+          : dialect.textColumnType;
   return {
     table,
     columns,

@@ -1,0 +1,377 @@
+/**
+ * The six TokenStore methods (plus withLock and close) written once for network SQL databases,
+ * over the driver shim of sql-driver.ts. MySQL (DBStore) and PostgreSQL (PostgresStore) differ
+ * only in their driver.
+ *
+ * saveToken is update-else-insert in one transaction: the matched row is read with FOR UPDATE;
+ * when nothing matches, a fleet-wide lock on the table's insert path is taken and the lookup
+ * repeated before inserting, so two processes saving the same new user never make two rows.
+ * The primary key backs the ids: a duplicate-key insert recomputes the id and retries.
+ */
+import { TokenStoreError, type TokenStoreReason } from '../../errors.js';
+import { recordToRow, rowToToken, tokenToRow } from '../../row.js';
+import type { TokenStore } from '../../store.js';
+import {
+  COLUMN_NAMES,
+  COLUMN_OF,
+  type ColumnName,
+  compareIds,
+  isNumericId,
+  LOOKUP_FIELDS,
+  MAX_ID_LENGTH,
+  type LookupField,
+  locateForSaveAsync,
+  matchRule,
+  nextIdAfter,
+  normalizeToken,
+  normalizeTokenForSave,
+  type OAuthToken,
+  type StoredToken,
+  scrubSecrets,
+  secretsOf,
+  TOKEN_FIELDS,
+  tokenToStore,
+  validateId,
+} from '../../token.js';
+import { ClosedGuard } from '../closed.js';
+import { acquireWithRetry, validateLockArgs } from '../lock.js';
+import { buildTokenSql, type TokenSql } from './dialect.js';
+import {
+  CommitUncertainError,
+  type DriverErrorKind,
+  type SqlDriver,
+  type SqlRunner,
+  type SqlTransaction,
+  type TableInfo,
+} from './sql-driver.js';
+
+/** Attempts per call when the session died, a deadlock was chosen, or an id was taken. */
+const MAX_ATTEMPTS = 3;
+/** How many ids after the cached largest one a new id is looked for in (see newId). */
+const ID_WINDOW = 16;
+const RETRYABLE: ReadonlySet<DriverErrorKind> = new Set(['connection', 'deadlock', 'duplicate', 'no-table']);
+
+interface Prepared {
+  info: TableInfo;
+  /** Lookup statements per field, plain and FOR UPDATE, and how many times the value is bound. */
+  select: Record<LookupField, string>;
+  selectForUpdate: Record<LookupField, string>;
+  binds: Record<LookupField, 1 | 2>;
+  deleteById: string;
+}
+
+export interface AsyncSqlStoreConfig {
+  driver: SqlDriver;
+  table: string;
+  schema?: string;
+}
+
+export class AsyncSqlStore implements TokenStore {
+  protected readonly driver: SqlDriver;
+  protected readonly sql: TokenSql;
+  private readonly guard: ClosedGuard;
+  private readonly idNumber: string;
+  private readonly maxIdSql: string;
+  private readonly idWindowSql: string;
+  private ready: Promise<Prepared> | null = null;
+  /**
+   * The largest numeric id this store knows of, or null when unknown. Only used where the
+   * database cannot find the largest numeric id through an index (MySQL): see newId.
+   */
+  private maxIdCache: number | null = null;
+
+  constructor(config: AsyncSqlStoreConfig) {
+    this.driver = config.driver;
+    this.guard = new ClosedGuard(config.driver.storeName);
+    const d = config.driver.dialect;
+    this.sql = buildTokenSql(d, config.table, config.schema === undefined ? {} : { schema: config.schema });
+    const id = d.quote('id');
+    this.idNumber = `CASE WHEN ${d.numericIdTest(id)} THEN ${d.castId(id)} END`;
+    this.maxIdSql = `SELECT MAX(${this.idNumber}) AS max_id FROM ${this.sql.table}`;
+    const window = Array.from({ length: ID_WINDOW }, (_, i) => d.param(i + 1)).join(', ');
+    this.idWindowSql = `SELECT ${id} FROM ${this.sql.table} WHERE ${id} IN (${window})`;
+  }
+
+  async findToken(partial: OAuthToken): Promise<StoredToken | null> {
+    this.guard.check();
+    const rule = matchRule(normalizeToken(partial));
+    if (!rule) return null;
+    return this.read('findToken', (p) => this.lookup(this.driver, p, rule.field, rule.value, false), [rule.value]);
+  }
+
+  async findTokenById(id: string): Promise<StoredToken | null> {
+    this.guard.check();
+    const valid = validateId(id);
+    return this.read('findTokenById', (p) => this.lookup(this.driver, p, 'id', valid, false));
+  }
+
+  async getTokens(): Promise<StoredToken[]> {
+    this.guard.check();
+    return this.read('getTokens', async () =>
+      (await this.driver.query(this.sql.selectAll)).map((r) => this.toToken(r)).sort((a, b) => compareIds(a.id, b.id)),
+    );
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    this.guard.check();
+    const valid = validateId(id);
+    await this.write('deleteToken', async (p) => {
+      await this.driver.query(p.deleteById, p.binds.id === 2 ? [valid, valid] : [valid]);
+    });
+    // The largest id may be gone: the next new id follows what is left.
+    if (this.maxIdCache !== null && isNumericId(valid) && Number(valid) >= this.maxIdCache) this.maxIdCache = null;
+  }
+
+  async deleteTokens(): Promise<void> {
+    this.guard.check();
+    await this.write('deleteTokens', async () => {
+      await this.driver.query(this.sql.deleteAll);
+    });
+    this.maxIdCache = null;
+  }
+
+  async saveToken(input: OAuthToken): Promise<StoredToken> {
+    this.guard.check();
+    const token = normalizeTokenForSave(input);
+    const secrets = secretsOf(token);
+    for (let attempt = 1; ; attempt++) {
+      let attempted: StoredToken | undefined;
+      let prepared: Prepared | undefined;
+      try {
+        prepared = await this.prepared();
+        this.checkLengths(token, prepared.info);
+        const p = prepared;
+        return await this.driver.transaction((tx) => this.saveIn(tx, p, token, (stored) => (attempted = stored)));
+      } catch (error) {
+        if (error instanceof TokenStoreError) throw error;
+        this.maxIdCache = null;
+        const original = error instanceof CommitUncertainError ? error.original : error;
+        if (error instanceof CommitUncertainError && attempted && prepared) {
+          // The commit may have landed: if the row is stored as we wrote it, the save succeeded.
+          const landed = await this.lookup(this.driver, prepared, 'id', attempted.id, false).catch(() => null);
+          if (landed && sameToken(landed, attempted)) return attempted;
+        }
+        const kind = this.driver.classify(original);
+        if (kind === 'no-table') this.ready = null;
+        if (attempt < MAX_ATTEMPTS && (RETRYABLE.has(kind) || error instanceof CommitUncertainError)) {
+          await pauseBeforeRetry(kind, attempt);
+          continue;
+        }
+        throw this.wrap(original, 'saveToken', 'WRITE_FAILED', secrets);
+      }
+    }
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    this.guard.check();
+    validateLockArgs(key, ttlMs);
+    const name = this.driver.lockName(key);
+    const session = await this.driver.openLockSession().catch((error: unknown) => {
+      throw this.wrap(error, 'withLock', 'UNAVAILABLE');
+    });
+    try {
+      await acquireWithRetry(() => session.tryLock(name), key, ttlMs, this.driver.where);
+    } catch (error) {
+      session.destroy();
+      throw this.wrap(error, 'withLock', 'UNAVAILABLE');
+    }
+    // Database locks live as long as their session: dropping it after ttlMs frees the lock even
+    // when fn hangs, and a crashed process frees it at once.
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      session.destroy();
+    }, ttlMs);
+    timer.unref();
+    try {
+      return await fn();
+    } finally {
+      clearTimeout(timer);
+      if (!expired) await session.release(name).catch(() => session.destroy());
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.guard.close()) await this.driver.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async saveIn(tx: SqlTransaction, p: Prepared, token: OAuthToken, note: (stored: StoredToken) => void): Promise<StoredToken> {
+    const find = (field: LookupField, value: string) => this.lookup(tx, p, field, value, true);
+    let existing = await locateForSaveAsync(token, find);
+    if (!existing) {
+      // Nothing to lock yet: serialize inserts fleet-wide, then look again (another process
+      // may have inserted this user while we looked).
+      await tx.serialize(this.driver.insertLockName);
+      existing = await locateForSaveAsync(token, find);
+    }
+    const generated = !existing && token.id === undefined;
+    const id = existing?.id ?? token.id ?? (await this.newId(tx));
+    const stored = tokenToStore(token, id);
+    note(stored);
+    const row = tokenToRow(stored);
+    if (existing) {
+      await tx.query(this.sql.update, [...row.slice(1), id]);
+    } else {
+      await tx.query(this.sql.insert, row);
+      if (generated) this.maxIdCache = Number(id);
+      else if (this.maxIdCache !== null && isNumericId(id)) this.maxIdCache = Math.max(this.maxIdCache, Number(id));
+    }
+    return stored;
+  }
+
+  /**
+   * The next id: the largest numeric id + 1. Where no index can find the largest id (MySQL), the
+   * ids after the cached largest are probed by primary key in one query: the id after the last
+   * taken one in that window is the answer unless the whole window is taken (other writers ran
+   * far ahead), and then the table is scanned. The primary key still guards every insert.
+   */
+  private async newId(tx: SqlRunner): Promise<string> {
+    if (this.driver.slowMaxId && this.maxIdCache !== null && String(this.maxIdCache + ID_WINDOW).length <= MAX_ID_LENGTH) {
+      const first = this.maxIdCache + 1;
+      const window = Array.from({ length: ID_WINDOW }, (_, i) => String(first + i));
+      const taken = (await tx.query(this.idWindowSql, window)).map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
+      const last = taken.length === 0 ? first - 1 : Math.max(...taken);
+      if (last < first + ID_WINDOW - 1) return String(last + 1);
+    }
+    const raw = (await tx.query(this.maxIdSql))[0]?.max_id;
+    return nextIdAfter(raw === null || raw === undefined ? null : String(raw));
+  }
+
+  /** The stored token whose `field` equals `value` (lowest id when several do), or null. */
+  private async lookup(runner: SqlRunner, p: Prepared, field: LookupField, value: string, forUpdate: boolean): Promise<StoredToken | null> {
+    const rows = await runner.query(
+      forUpdate ? p.selectForUpdate[field] : p.select[field],
+      p.binds[field] === 2 ? [value, value] : [value],
+    );
+    let best: StoredToken | null = null;
+    for (const record of rows) {
+      const token = this.toToken(record);
+      if (!best || compareIds(token.id, best.id) < 0) best = token;
+    }
+    return best;
+  }
+
+  private toToken(record: Record<string, unknown>): StoredToken {
+    return rowToToken(recordToRow(record), this.driver.where);
+  }
+
+  /** Refuses a value longer than its column, naming the field, instead of letting it be cut. */
+  private checkLengths(token: OAuthToken, info: TableInfo): void {
+    TOKEN_FIELDS.forEach((field, i) => {
+      const column = COLUMN_NAMES[i] as ColumnName;
+      const max = info.maxLength[column];
+      const value = token[field];
+      if (max === undefined || value === undefined) return;
+      const text = String(value);
+      if (text.length <= max) return;
+      const characters = [...text].length;
+      if (characters > max) {
+        throw new TokenStoreError(
+          'INVALID_TOKEN',
+          `Invalid token: ${field} is ${characters} characters long; column ${column} of ${this.driver.where} holds at most ${max}`,
+          { field },
+        );
+      }
+    });
+  }
+
+  private prepared(): Promise<Prepared> {
+    if (!this.ready) {
+      const ready = this.driver.prepareTable(this.sql, this.idNumber).then((info) => this.buildStatements(info));
+      this.ready = ready;
+      // A failed preparation (server down, no privileges) is tried again by the next call.
+      ready.catch(() => {
+        if (this.ready === ready) this.ready = null;
+      });
+    }
+    return this.ready;
+  }
+
+  private buildStatements(info: TableInfo): Prepared {
+    const d = this.driver.dialect;
+    const select = {} as Record<LookupField, string>;
+    const selectForUpdate = {} as Record<LookupField, string>;
+    const binds = {} as Record<LookupField, 1 | 2>;
+    for (const field of LOOKUP_FIELDS) {
+      const column = COLUMN_OF[field];
+      const exact = info.exactMatch[column];
+      const where = `${d.quote(column)} = ${d.param(1)}${exact ? ` AND ${exact}` : ''}`;
+      select[field] = `SELECT ${this.sql.columns} FROM ${this.sql.table} WHERE ${where}`;
+      selectForUpdate[field] = `${select[field]} FOR UPDATE`;
+      binds[field] = exact ? 2 : 1;
+    }
+    const exactId = info.exactMatch.id;
+    return { info, select, selectForUpdate, binds, deleteById: `${this.sql.deleteById}${exactId ? ` AND ${exactId}` : ''}` };
+  }
+
+  /** Runs a read, retrying when the session died, and wraps what the driver throws. */
+  private async read<T>(operation: string, fn: (p: Prepared) => Promise<T>, secrets: string[] = []): Promise<T> {
+    return this.attempt(operation, 'UNAVAILABLE', fn, secrets);
+  }
+
+  private async write(operation: string, fn: (p: Prepared) => Promise<void>): Promise<void> {
+    return this.attempt(operation, 'WRITE_FAILED', fn, []);
+  }
+
+  private async attempt<T>(operation: string, reason: TokenStoreReason, fn: (p: Prepared) => Promise<T>, secrets: string[]): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(await this.prepared());
+      } catch (error) {
+        if (error instanceof TokenStoreError) throw error;
+        const kind = this.driver.classify(error);
+        if (kind === 'no-table') this.ready = null;
+        if (attempt < MAX_ATTEMPTS && RETRYABLE.has(kind) && kind !== 'duplicate') {
+          await pauseBeforeRetry(kind, attempt);
+          continue;
+        }
+        throw this.wrap(error, operation, reason, secrets);
+      }
+    }
+  }
+
+  /**
+   * A TokenStoreError naming the store and where it lives. The driver's text is scrubbed of
+   * echoed values and secrets, and the cause is a scrubbed copy, never the driver's error.
+   */
+  protected wrap(error: unknown, operation: string, reason: TokenStoreReason, secrets: string[] = []): TokenStoreError {
+    if (error instanceof TokenStoreError) return error;
+    const kind = this.driver.classify(error);
+    const described = this.driver.describe(error);
+    const text = scrubSecrets(described.message, secrets);
+    const cause = Object.assign(new Error(text), described.code === undefined ? {} : { code: described.code });
+    const message = `Exception in ${operation} - ${this.driver.storeName} (${this.driver.where}): ${text}`;
+    if (kind === 'bad-value') {
+      const column = this.driver.columnOf(error);
+      const field = column === undefined ? undefined : TOKEN_FIELDS[COLUMN_NAMES.indexOf(column)];
+      return new TokenStoreError(
+        'INVALID_TOKEN',
+        `Invalid token: ${field ?? 'a value'} cannot be stored in ${this.driver.where}: ${text}`,
+        {
+          cause,
+          ...(field === undefined ? {} : { field }),
+        },
+      );
+    }
+    const finalReason: TokenStoreReason = kind === 'connect' ? 'UNAVAILABLE' : kind === 'lock-timeout' ? 'LOCK_TIMEOUT' : reason;
+    return new TokenStoreError(finalReason, message, { cause });
+  }
+}
+
+/**
+ * After a dropped session, wait a moment before retrying: it lets the pool see the other
+ * sessions the server closed at the same time (a restart, a mass KILL) and drop them, instead of
+ * handing the retry another dead one.
+ */
+function pauseBeforeRetry(kind: DriverErrorKind, attempt: number): Promise<void> {
+  const ms = kind === 'connection' || kind === 'deadlock' ? 10 * 4 ** (attempt - 1) : 0;
+  return ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function sameToken(a: StoredToken, b: StoredToken): boolean {
+  const ra = tokenToRow(a);
+  const rb = tokenToRow(b);
+  return ra.every((cell, i) => cell === rb[i]);
+}
