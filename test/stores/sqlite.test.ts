@@ -101,11 +101,12 @@ describe('SQLiteStore on disk', () => {
 
 describe('SQLiteStore shared by processes', () => {
   const worker = join(import.meta.dirname, 'helpers', 'sqlite-writer.ts');
-  const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+  // `node --import tsx` (not the tsx wrapper) so that SIGKILL reaches the writer itself.
+  const node = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 
   function runWriter(path: string, mode: string, workerId: number, count: number): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(tsx, [worker, path, mode, String(workerId), String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = node([worker, path, mode, String(workerId), String(count)]);
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -143,7 +144,7 @@ describe('SQLiteStore shared by processes', () => {
   it('a process killed while holding the lock delays others by at most the ttl', async () => {
     const path = freshPath();
     new SQLiteStore({ path }).close();
-    const child = spawn(tsx, [worker, path, 'hold', '0', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = node([worker, path, 'hold', '0', '1']);
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.kill('SIGKILL');
     const store = new SQLiteStore({ path });

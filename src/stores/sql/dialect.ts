@@ -24,7 +24,7 @@ export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   param: () => '?',
   quote: (id) => `"${id}"`,
-  numericIdTest: (c) => `(${c} <> '' AND ${c} NOT GLOB '*[^0-9]*' AND length(${c}) <= 10)`,
+  numericIdTest: (c) => `(${c} = '0' OR (${c} GLOB '[1-9]*' AND ${c} NOT GLOB '*[^0-9]*' AND length(${c}) <= 10))`,
   castId: (c) => `CAST(${c} AS INTEGER)`,
   lookupColumnType: 'varchar(255)',
   textColumnType: 'varchar(255)',
@@ -77,7 +77,9 @@ export function buildTokenSql(dialect: SqlDialect, tableName: string, options: {
   const columns = COLUMN_NAMES.map(q).join(', ');
   const id = q('id');
   // "Lowest id first" for the rare table that holds duplicates written by other tools.
-  const order = `ORDER BY length(${id}), ${id}`;
+  // compareIds (token.ts) in SQL: numeric ids first, numerically, then the others as text.
+  const numeric = dialect.numericIdTest(id);
+  const order = `ORDER BY CASE WHEN ${numeric} THEN 0 ELSE 1 END, CASE WHEN ${numeric} THEN length(${id}) ELSE 0 END, ${id}`;
   const selectBy = Object.fromEntries(
     (['id', 'userName', 'accessToken', 'grantToken', 'refreshToken'] as const).map((field) => [
       field,
