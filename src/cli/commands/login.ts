@@ -1,0 +1,269 @@
+/**
+ * `ztoken login`: Zoho's authorization-code flow in the browser. A callback server listens on
+ * loopback, the sign-in URL carries a random `state` that the callback must bring back, and the
+ * code is exchanged (access_type=offline, prompt=consent, so a refresh token comes with it).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { StoredToken } from '../../token.js';
+import { accountsUrlFor, dataCenterOfAccountsUrl } from '../../zoho/datacenter.js';
+import {
+  addClientOptions,
+  addDebugOption,
+  addExamples,
+  addStoreOption,
+  type ClientFlags,
+  type ClientSettings,
+  type CliRuntime,
+  createManager,
+  openCliStore,
+  resolveClient,
+  type StoreFlags,
+  storeUrlOf,
+} from '../context.js';
+import { CliError, describeError, UsageError } from '../errors.js';
+import { formatDuration, parseDuration } from '../token-view.js';
+import { parsePort } from './emulator.js';
+import { printSaved } from './exchange.js';
+
+export const DEFAULT_SCOPE = 'ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ';
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+interface LoginFlags extends StoreFlags, ClientFlags {
+  scope: string;
+  port?: number;
+  redirectUri?: string;
+  user?: string;
+  loginHint?: string;
+  open: boolean;
+  timeout: number;
+}
+
+interface Callback {
+  /** The redirect URI as registered (host, port, path). */
+  redirectUri: URL;
+  bindHost: string;
+}
+
+/** The redirect URI: --redirect-uri (a loopback http URL), else http://127.0.0.1:PORT/callback. */
+export function plannedRedirect(flags: { port?: number; redirectUri?: string }): Callback {
+  if (flags.redirectUri) {
+    let uri: URL;
+    try {
+      uri = new URL(flags.redirectUri);
+    } catch {
+      throw new UsageError(`--redirect-uri ${JSON.stringify(flags.redirectUri.slice(0, 80))} is not a URL`);
+    }
+    if (uri.protocol !== 'http:' || !LOOPBACK_HOSTS.has(uri.hostname)) {
+      throw new UsageError(
+        '--redirect-uri must be an http URL on this machine: http://127.0.0.1:PORT/path, http://localhost:PORT/path or http://[::1]:PORT/path',
+      );
+    }
+    if (flags.port !== undefined && uri.port !== '' && Number(uri.port) !== flags.port) {
+      throw new UsageError(`--port ${flags.port} differs from the port of --redirect-uri (${uri.port})`);
+    }
+    if (uri.port === '' && flags.port !== undefined) uri.port = String(flags.port);
+    return { redirectUri: uri, bindHost: uri.hostname === '[::1]' ? '::1' : '127.0.0.1' };
+  }
+  return { redirectUri: new URL(`http://127.0.0.1:${flags.port ?? 0}/callback`), bindHost: '127.0.0.1' };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new CliError(`Cannot listen for Zoho's callback on ${host}:${port}: ${error.code ?? error.message}`, {
+          hint: 'Pick another port with --port.',
+        }),
+      ),
+    );
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Opens the URL in a browser where one can be opened; never fails (the URL is printed anyway). */
+export function tryOpenBrowser(url: string, env: NodeJS.ProcessEnv): boolean {
+  let command: string;
+  let args: string[];
+  if (process.platform === 'darwin') [command, args] = ['open', [url]];
+  else if (process.platform === 'win32') [command, args] = ['cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]];
+  else {
+    // Without a display, xdg-open may start a text browser that takes over this terminal.
+    if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return false;
+    [command, args] = ['xdg-open', [url]];
+  }
+  try {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined);
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function page(res: ServerResponse, status: number, title: string, text: string): void {
+  const html = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`<!doctype html><meta charset="utf-8"><title>ztoken: ${html(title)}</title><h1>${html(title)}</h1><p>${html(text)}</p>\n`);
+}
+
+/** Which accounts server to exchange the code at: Zoho names the user's DC in `accounts-server`. */
+function exchangeServer(client: ClientSettings, configured: string, named: string | null, cli: CliRuntime): ClientSettings {
+  if (!named || named.replace(/\/+$/, '') === configured) return { ...client, accountsUrl: configured };
+  const dc = dataCenterOfAccountsUrl(named);
+  if (dc) return { ...client, accountsUrl: accountsUrlFor(dc), dataCenter: dc };
+  // Only Zoho's own accounts servers are trusted with the code and the client secret.
+  cli.out.warn(`ignoring the unknown accounts-server ${JSON.stringify(named.slice(0, 80))} in the callback; exchanging at ${configured}`);
+  return { ...client, accountsUrl: configured };
+}
+
+export function registerLogin(program: Command, cli: CliRuntime): void {
+  const command = program
+    .command('login')
+    .description('sign in with the browser (authorization-code flow) and save the tokens')
+    .option('--scope <scopes>', 'comma-separated Zoho scopes', DEFAULT_SCOPE)
+    .option('--port <n>', 'port of the local callback server (default: a free one)', parsePort)
+    .option('--redirect-uri <url>', 'loopback redirect URI registered for the client (default http://127.0.0.1:PORT/callback)')
+    .option('--user <name>', "user name to save the token under (default: Zoho's email:zgid)")
+    .option('--login-hint <email>', 'account to suggest on the sign-in page')
+    .option('--no-open', 'print the URL only; do not try to open a browser')
+    .addOption(
+      new Option('--timeout <duration>', 'how long to wait for the sign-in: 90s, 5m, 1h')
+        .argParser((text: string) => {
+          const ms = parseDuration(text);
+          if (ms <= 0) throw new InvalidArgumentError('must be more than 0');
+          return ms;
+        })
+        .default(300_000, '5m'),
+    );
+  addStoreOption(command);
+  addClientOptions(command);
+  addDebugOption(command);
+  addExamples(command, [
+    'ztoken login --port 8765   # register http://127.0.0.1:8765/callback as the redirect URI',
+    'ztoken login --redirect-uri http://localhost:8080/oauth/callback --dc EU',
+    'ztoken login --scope ZohoCRM.modules.ALL,ZohoCRM.settings.ALL --no-open',
+  ]);
+  command.action(async (opts: LoginFlags) => {
+    const client = resolveClient(cli, opts);
+    const planned = plannedRedirect(opts);
+    const url = storeUrlOf(opts);
+    const store = await openCliStore(cli, url);
+    const accountsUrl = client.accountsUrl ?? accountsUrlFor(client.dataCenter ?? 'US');
+    const state = randomBytes(24).toString('base64url');
+
+    let settle!: { resolve: (token: StoredToken) => void; reject: (error: unknown) => void };
+    const done = new Promise<StoredToken>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    let handled = false;
+    const redirectUri = planned.redirectUri;
+    const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const requestUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (req.method !== 'GET' || requestUrl.pathname !== redirectUri.pathname) {
+        page(res, 404, 'Not found', 'This server only waits for the Zoho sign-in callback.');
+        return;
+      }
+      if (handled) {
+        page(res, 409, 'Already handled', 'The sign-in was already received; return to the terminal.');
+        return;
+      }
+      const q = requestUrl.searchParams;
+      if (q.get('state') !== state) {
+        // A callback without our state was not started by us: refuse it and stop.
+        handled = true;
+        page(res, 400, 'Sign-in refused', 'The state parameter does not match the one this login sent.');
+        settle.reject(
+          new CliError("The callback's state parameter does not match the one sent: refused (it did not come from this login)"),
+        );
+        return;
+      }
+      handled = true;
+      const zohoError = q.get('error');
+      const code = q.get('code');
+      if (zohoError || !code) {
+        page(res, 400, 'Sign-in failed', `Zoho answered: ${zohoError ?? 'no code'}`);
+        settle.reject(
+          new CliError(`Zoho did not grant access: ${zohoError ?? 'the callback carried no code'}`, {
+            hint:
+              zohoError === 'access_denied'
+                ? 'The user declined, or Zoho throttled grant tokens (at most 10 per 10 minutes per client).'
+                : undefined,
+          }),
+        );
+        return;
+      }
+      cli.out.addSecret(code);
+      try {
+        const settings = exchangeServer(client, accountsUrl.replace(/\/+$/, ''), q.get('accounts-server'), cli);
+        const manager = createManager(cli, store, settings, { redirectUrl: redirectUri.toString() });
+        const saved = await manager.authorize({ grantToken: code, userName: opts.user });
+        page(
+          res,
+          200,
+          'Signed in',
+          `Saved the tokens${saved.userName ? ` of ${saved.userName}` : ''}. You can close this tab and return to the terminal.`,
+        );
+        settle.resolve(saved);
+      } catch (error) {
+        page(res, 500, 'Sign-in failed', describeError(error, { secrets: cli.out.secrets }).message);
+        settle.reject(error);
+      }
+    };
+    const server = createServer((req, res) => {
+      onRequest(req, res).catch((error: unknown) => settle.reject(error));
+    });
+    cli.onCleanup(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const port = await listen(server, planned.bindHost, Number(redirectUri.port || 80));
+    redirectUri.port = String(port);
+
+    const auth = new URL(`${accountsUrl.replace(/\/+$/, '')}/oauth/v2/auth`);
+    auth.search = new URLSearchParams({
+      scope: opts.scope,
+      client_id: client.clientId,
+      response_type: 'code',
+      access_type: 'offline',
+      redirect_uri: redirectUri.toString(),
+      state,
+      prompt: 'consent',
+      ...(opts.loginHint ? { login_hint: opts.loginHint } : {}),
+    }).toString();
+
+    const { out } = cli;
+    out.line('Open this URL in a browser to sign in to Zoho:');
+    out.line(`  ${out.c.cyan(auth.toString())}`);
+    out.line(
+      out.c.dim(`Waiting for Zoho to redirect to ${redirectUri.toString()} (up to ${formatDuration(opts.timeout)}; Ctrl-C to give up)`),
+    );
+    if (opts.open && tryOpenBrowser(auth.toString(), cli.env)) out.line(out.c.dim('(a browser window was opened)'));
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new CliError(`No sign-in arrived within ${formatDuration(opts.timeout)}`, {
+              hint: 'Run ztoken login again, or raise --timeout.',
+            }),
+          ),
+        opts.timeout,
+      );
+    });
+    try {
+      const saved = await Promise.race([done, timeout]);
+      printSaved(out, saved, url);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}

@@ -1,0 +1,237 @@
+/**
+ * What every command shares: the runtime (output, env, cleanups, exit code), the common options
+ * (--store, client settings, --debug), and turning them into a store and a TokenManager.
+ * Flags win over environment variables, which win over defaults.
+ */
+import { type Command, Option } from 'commander';
+import { TokenStoreError, ZTokenError } from '../errors.js';
+import { type Logger, TokenManager, type TokenManagerOptions } from '../manager/token-manager.js';
+import type { TokenStore } from '../store.js';
+import { DEFAULT_STORE_URL, describeStoreUrl, openStore, SUPPORTED_SCHEMES } from '../stores/url.js';
+import type { OAuthToken } from '../token.js';
+import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
+import { CliError, EXIT_OK, UsageError } from './errors.js';
+import type { Output } from './output.js';
+
+export class CliRuntime {
+  readonly out: Output;
+  readonly env: NodeJS.ProcessEnv;
+  /** Store URLs this command used, so a store failure can say where. */
+  readonly storeUrls: string[] = [];
+  debug: boolean;
+  exitCode = EXIT_OK;
+  private readonly cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+  constructor(out: Output, env: NodeJS.ProcessEnv, debug = false) {
+    this.out = out;
+    this.env = env;
+    this.debug = debug;
+  }
+
+  /** Runs `fn` at the end of the command, last registered first, whatever happened. */
+  onCleanup(fn: () => Promise<unknown> | unknown): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Runs the cleanups; one that hangs (a driver that never closes) is given up after 5 s. */
+  async cleanup(): Promise<void> {
+    while (this.cleanups.length > 0) {
+      const fn = this.cleanups.pop();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(() => fn?.()),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, 5_000);
+          }),
+        ]);
+      } catch (error) {
+        if (this.debug) this.out.note(`cleanup failed: ${(error as Error).message}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  /** A logger for TokenManager: warnings always, the rest with --debug. */
+  logger(): Logger {
+    const dim = (text: string) => this.out.ce.dim(text);
+    return {
+      debug: (m) => this.debug && this.out.note(dim(`debug: ${m}`)),
+      info: (m) => this.debug && this.out.note(dim(`info: ${m}`)),
+      warn: (m) => this.out.warn(m),
+      error: (m) => this.out.note(`${this.out.ce.red('error:')} ${m}`),
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+export interface StoreFlags {
+  store?: string;
+}
+
+export interface ClientFlags {
+  clientId?: string;
+  clientSecret?: string;
+  dc?: string;
+  accountsUrl?: string;
+}
+
+export interface CommonFlags {
+  debug?: boolean;
+}
+
+export function addStoreOption(command: Command): Command {
+  return command.addOption(
+    new Option('--store <url>', `token store URL (${SUPPORTED_SCHEMES.join(' ')})`).env('ZTOKEN_STORE').default(DEFAULT_STORE_URL),
+  );
+}
+
+export function addClientOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--client-id <id>', 'Zoho client id (from the API console)').env('ZOHO_CLIENT_ID'))
+    .addOption(
+      new Option('--client-secret <secret>', 'Zoho client secret (prefer the env var: flags show in ps)').env('ZOHO_CLIENT_SECRET'),
+    )
+    .addOption(new Option('--dc <code>', `Zoho data center: ${DATA_CENTERS.join(', ')} (default US)`).env('ZOHO_DC'))
+    .addOption(new Option('--accounts-url <url>', 'accounts server, overrides --dc (e.g. the emulator url)').env('ZOHO_ACCOUNTS_URL'));
+}
+
+export function addDebugOption(command: Command): Command {
+  return command.option('--debug', 'print stack traces of errors and the manager log');
+}
+
+/** Examples appended to a command's --help. */
+export function addExamples(command: Command, examples: string[]): Command {
+  return command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+
+export function storeUrlOf(flags: StoreFlags): string {
+  return flags.store && flags.store.trim() !== '' ? flags.store : DEFAULT_STORE_URL;
+}
+
+/**
+ * Opens the store and makes one cheap read, so an unreachable store is reported here, naming
+ * where it looked, rather than in the middle of a command. Closed when the command ends.
+ */
+export async function openCliStore(cli: CliRuntime, url: string, options: { probe?: boolean } = {}): Promise<TokenStore> {
+  cli.storeUrls.push(url);
+  const shown = describeStoreUrl(url);
+  let store: TokenStore;
+  try {
+    store = await openStore(url, { env: cli.env });
+  } catch (error) {
+    throw storeOpenError(error, shown);
+  }
+  cli.onCleanup(() => store.close());
+  if (options.probe ?? true) {
+    try {
+      await store.findTokenById('1');
+    } catch (error) {
+      throw storeOpenError(error, shown);
+    }
+  }
+  return store;
+}
+
+function storeOpenError(error: unknown, shown: string): Error {
+  if (error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT') {
+    const aboutUrl = /supported schemes|names no path|Empty store URL/.test(error.message);
+    return new UsageError(error.message, {
+      cause: error,
+      hint: aboutUrl ? 'Pass --store URL or set ZTOKEN_STORE, e.g. --store sqlite:./zohooauth.db' : undefined,
+    });
+  }
+  if (error instanceof TokenStoreError || error instanceof ZTokenError) {
+    const where = error.message.includes(shown) ? '' : ` (${shown})`;
+    return new CliError(`Cannot use the token store${where}: ${error.message}`, { cause: error });
+  }
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return new CliError(`The store for ${shown} is not available in this installation: ${(error as Error).message}`, { cause: error });
+  }
+  return new CliError(`Cannot open the token store ${shown}: ${(error as Error).message ?? String(error)}`, { cause: error });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client settings
+
+export interface ClientSettings {
+  clientId: string;
+  clientSecret: string;
+  dataCenter?: DataCenter;
+  accountsUrl?: string;
+}
+
+function present(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * The client from flags or env; when both are silent, from `fallback` (a stored token carries
+ * its client id and secret, and its api domain names its data center).
+ */
+export function resolveClient(cli: CliRuntime, flags: ClientFlags, fallback?: OAuthToken | null): ClientSettings {
+  const clientId = present(flags.clientId) ?? present(fallback?.clientId);
+  const clientSecret = flags.clientSecret ?? fallback?.clientSecret;
+  if (!clientId) {
+    throw new UsageError('Missing the Zoho client id: pass --client-id or set ZOHO_CLIENT_ID', {
+      hint: 'Find it in the Zoho API console (https://api-console.zoho.com), under your client.',
+    });
+  }
+  if (!clientSecret) {
+    throw new UsageError('Missing the Zoho client secret: set ZOHO_CLIENT_SECRET or pass --client-secret', {
+      hint: 'The environment variable keeps the secret out of your shell history and the process list.',
+    });
+  }
+  cli.out.addSecret(clientSecret);
+  const settings: ClientSettings = { clientId, clientSecret };
+  const dc = present(flags.dc);
+  if (dc) {
+    try {
+      settings.dataCenter = parseDataCenter(dc);
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message} (from --dc or ZOHO_DC)`);
+    }
+  } else if (fallback?.apiDomain) {
+    settings.dataCenter = dataCenterOfApiDomain(fallback.apiDomain) ?? undefined;
+  }
+  const accountsUrl = present(flags.accountsUrl);
+  if (accountsUrl) {
+    let parsed: URL;
+    try {
+      parsed = new URL(accountsUrl);
+    } catch {
+      throw new UsageError(
+        `--accounts-url / ZOHO_ACCOUNTS_URL ${JSON.stringify(accountsUrl.slice(0, 80))} is not a URL (e.g. https://accounts.zoho.eu)`,
+      );
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new UsageError(`--accounts-url / ZOHO_ACCOUNTS_URL must be http(s), got ${parsed.protocol}`);
+    }
+    settings.accountsUrl = accountsUrl.replace(/\/+$/, '');
+  }
+  return settings;
+}
+
+export function createManager(
+  cli: CliRuntime,
+  store: TokenStore,
+  client: ClientSettings,
+  extra: Partial<Omit<TokenManagerOptions, 'store' | 'clientId' | 'clientSecret'>> = {},
+): TokenManager {
+  return new TokenManager({
+    store,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    dataCenter: client.dataCenter,
+    accountsUrl: client.accountsUrl,
+    logger: cli.logger(),
+    ...extra,
+  });
+}

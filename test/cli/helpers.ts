@@ -1,0 +1,149 @@
+/**
+ * Runs the ztoken CLI as a child process (node_modules/.bin/tsx src/cli/main.ts ...), collects
+ * its output, and keeps every output of a test file so that no secret can hide in any of them.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect } from 'vitest';
+
+export const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+export const MAIN = join(process.cwd(), 'src', 'cli', 'main.ts');
+const TSX_LOADER = pathToFileURL(join(process.cwd(), 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+  /**
+   * Run `node --import tsx` in one process instead of the tsx wrapper (which relays signals to
+   * its child and kills a child that does not acknowledge them within 30 ms): for signal tests.
+   */
+  direct?: boolean;
+}
+
+/** The environment of a child: none of the caller's ZOHO_/ZTOKEN_ settings or colour forcing. */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(ZOHO_|ZTOKEN_)/.test(key) || key === 'FORCE_COLOR' || key === 'NO_COLOR') continue;
+    env[key] = value;
+  }
+  env.NO_COLOR = '1';
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** Every output of this test file, checked for secrets at the end. */
+export const outputs: { args: string[]; text: string }[] = [];
+
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  result: Promise<CliResult>;
+  /** Resolves with stdout + stderr so far once `pattern` appears in either. */
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+export function startCli(args: string[], options: RunOptions = {}): RunningCli {
+  const started = performance.now();
+  const [command, prefix] = options.direct ? [process.execPath, ['--import', TSX_LOADER, MAIN]] : [TSX, [MAIN]];
+  const child = spawn(command, [...prefix, ...args], { cwd: options.cwd ?? process.cwd(), env: childEnv(options.env) });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (text: string) => void }[] = [];
+  const check = () => {
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(stdout) || waiter.pattern.test(stderr)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(stdout + stderr);
+      }
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    check();
+  });
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const result = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ztoken ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      outputs.push({ args, text: `${stdout}\n${stderr}` });
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+  return {
+    child,
+    result,
+    waitFor(pattern: RegExp) {
+      return new Promise<string>((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        result.then(
+          () => reject(new Error(`ztoken ${args.join(' ')} ended before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`)),
+          reject,
+        );
+      });
+    },
+  };
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result;
+}
+
+/** Asserts that no secret appears whole in any text (secrets shorter than 8 characters are ignored). */
+export function expectNoSecrets(texts: { args: string[]; text: string }[], secrets: Iterable<string | undefined>): void {
+  const list = [...new Set([...secrets].filter((s): s is string => typeof s === 'string' && s.length >= 8))];
+  expect(list.length).toBeGreaterThan(0);
+  for (const { args, text } of texts) {
+    for (const secret of list) {
+      if (text.includes(secret)) throw new Error(`ztoken ${args.join(' ')} printed the secret ${secret.slice(0, 6)}… whole:\n${text}`);
+    }
+  }
+}
+
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Whether a store module exists yet (other engineers add them). */
+export function storeExists(name: string): boolean {
+  return existsSync(join(process.cwd(), 'src', 'stores', `${name}.ts`));
+}
+
+/** A port nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** ANSI escape sequences (colour). */
+export const ANSI = /\u001b\[[0-9;]*m/;
