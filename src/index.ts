@@ -11,15 +11,29 @@ export {
   ZTokenError,
 } from './errors.js';
 export {
+  COLUMN_NAMES,
   compareIds,
   isExpired,
+  type LookupField,
+  locateForSave,
+  locateForSaveAsync,
+  lookupRuleOf,
+  type MatchRule,
   matchRule,
+  nextId,
+  nextIdAfter,
+  normalizeToken,
+  normalizeTokenForSave,
   type OAuthToken,
   redact,
   redactToken,
+  scrubSecrets,
   type StoredToken,
   TOKEN_FIELDS,
+  tokenToStore,
+  validateId,
 } from './token.js';
+export { rowToToken, type TokenRow, tokenToRow } from './row.js';
 export { type LockingTokenStore, supportsLocking, type TokenStore } from './store.js';
 export { MemoryStore } from './stores/memory.js';
 export { ListStore } from './stores/list.js';
