@@ -1,0 +1,365 @@
+/**
+ * FileStore: Zoho's CSV token file (default `sdk_tokens.txt`), readable and writable by the
+ * official SDKs, made safe for many processes:
+ * - reads what the TypeScript and Python SDKs write (and the older 9-column layout); writes the
+ *   TypeScript SDK's layout, quoting only values that a naive comma split would break;
+ * - never rewrites in place: temp file, fsync, rename, fsync the folder; mode 0600;
+ * - every read-modify-write runs under a lock file beside the token file, taken over at once
+ *   from a holder that died on this host and after `lockStaleMs` from any other;
+ * - lookups use an in-memory index, refreshed only when stat says the file changed (see
+ *   file/file-stamp.ts), so findToken costs one stat call;
+ * - a file it cannot parse is a CORRUPT error naming file and line, and is never overwritten.
+ *
+ * File I/O is synchronous from the check of the file to the rename of the new one, so callers
+ * in this process never see a half-applied change; only the lock waits are asynchronous.
+ */
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { TokenStoreError } from '../errors.js';
+import type { TokenStore } from '../store.js';
+import {
+  compareIds,
+  copyToken,
+  locateForSave,
+  lookupRuleOf,
+  nextIdAfter,
+  normalizeTokenForSave,
+  type OAuthToken,
+  type StoredToken,
+  tokenToStore,
+  validateId,
+} from '../token.js';
+import { ClosedGuard } from './closed.js';
+import { writeFileAtomicSync } from './file/atomic-write.js';
+import { FileImage } from './file/file-image.js';
+import { FileLock, GUARD_STALE_MS } from './file/file-lock.js';
+import { FileView, type Observation } from './file/file-view.js';
+import { SerialQueue } from './file/serial-queue.js';
+import { removeOrphanTempFiles } from './file/temp-files.js';
+import { corruptFile, duplicateId, parseTokenFile } from './file/token-file.js';
+import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
+
+export interface FileStoreOptions {
+  /** The token file. Default 'sdk_tokens.txt' (Zoho's default), relative to the working folder. */
+  path?: string;
+  /**
+   * A write lock held longer than this is taken over (its holder is presumed hung), and a writer
+   * that held it longer gives up instead of writing. A holder that died on this host is taken
+   * over at once. Default 10,000 ms.
+   */
+  lockStaleMs?: number;
+  /** How long a write waits for the lock before failing with LOCK_TIMEOUT. Default max(5 s, 2 × lockStaleMs). */
+  lockWaitMs?: number;
+}
+
+/** How many times the store touched the file (for tests and monitoring). */
+export interface FileActivity {
+  /** Whole-file reads (a change was seen, or a racy stamp was verified). */
+  reads: number;
+  /** Parses of the file's content into tokens. */
+  parses: number;
+  /** Atomic rewrites of the file. */
+  writes: number;
+}
+
+export const DEFAULT_TOKEN_FILE = 'sdk_tokens.txt';
+const DEFAULT_LOCK_STALE_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** The lock file that `withLock(key)` uses beside the token file. */
+export function keyLockPath(tokenFile: string, key: string): string {
+  return `${tokenFile}.${createHash('sha1').update(key).digest('hex')}.lock`;
+}
+
+/** The lock file around every read-modify-write of the token file. */
+export function writeLockPath(tokenFile: string): string {
+  return `${tokenFile}.lock`;
+}
+
+export class FileStore implements TokenStore {
+  /** The token file, absolute. */
+  readonly path: string;
+  private readonly lockStaleMs: number;
+  private readonly lockWaitMs: number;
+  private readonly writeLock: FileLock;
+  private readonly guard = new ClosedGuard('FileStore');
+  private readonly writes = new SerialQueue();
+  private readonly view: FileView;
+  private image = new FileImage();
+  /** Set when the file could not be parsed: every call fails with it until the file changes. */
+  private corrupt: TokenStoreError | null = null;
+  private orphansRemoved = false;
+  private parses = 0;
+  private writeCount = 0;
+
+  constructor(options: FileStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TokenStoreError('INVALID_ARGUMENT', 'Invalid FileStore options: expected an object');
+    }
+    this.path = resolveTokenFile(options.path ?? DEFAULT_TOKEN_FILE);
+    this.lockStaleMs = positiveMs(options.lockStaleMs, 'lockStaleMs', DEFAULT_LOCK_STALE_MS);
+    this.lockWaitMs = positiveMs(options.lockWaitMs, 'lockWaitMs', Math.max(5_000, 2 * this.lockStaleMs));
+    this.writeLock = new FileLock(writeLockPath(this.path));
+    this.view = new FileView(this.path);
+  }
+
+  async findToken(partial: OAuthToken): Promise<StoredToken | null> {
+    this.guard.check();
+    const rule = lookupRuleOf(partial);
+    if (!rule) return null;
+    this.refresh();
+    const found = this.image.find(rule.field, rule.value);
+    return found ? copyToken(found) : null;
+  }
+
+  async findTokenById(id: string): Promise<StoredToken | null> {
+    this.guard.check();
+    const valid = validateId(id);
+    this.refresh();
+    const found = this.image.find('id', valid);
+    return found ? copyToken(found) : null;
+  }
+
+  async getTokens(): Promise<StoredToken[]> {
+    this.guard.check();
+    this.refresh();
+    return this.image
+      .tokens()
+      .sort((a, b) => compareIds(a.id, b.id))
+      .map(copyToken);
+  }
+
+  async saveToken(input: OAuthToken): Promise<StoredToken> {
+    this.guard.check();
+    const token = normalizeTokenForSave(input);
+    return this.mutate('saveToken', (image) => {
+      const existing = locateForSave(token, (field, value) => image.find(field, value));
+      const id = existing?.id ?? token.id ?? nextIdAfter(image.maxNumericId());
+      const stored = tokenToStore(token, id);
+      image.put(stored);
+      return { result: copyToken(stored), write: true };
+    });
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    this.guard.check();
+    const valid = validateId(id);
+    this.refresh();
+    if (!this.image.find('id', valid)) return; // nothing to delete: no lock, no write
+    await this.mutate('deleteToken', (image) => ({ result: undefined, write: image.delete(valid) }));
+  }
+
+  async deleteTokens(): Promise<void> {
+    this.guard.check();
+    await this.mutate('deleteTokens', (image) => {
+      image.clear();
+      return { result: undefined, write: true };
+    });
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    this.guard.check();
+    validateLockArgs(key, ttlMs);
+    const lock = new FileLock(keyLockPath(this.path, key));
+    const owner = newLockOwner();
+    await acquireWithRetry(
+      () => this.io('withLock', 'UNAVAILABLE', () => lock.tryAcquire(owner, ttlMs) !== null),
+      key,
+      ttlMs,
+      this.where(),
+    );
+    try {
+      return await fn();
+    } finally {
+      await this.release(lock, owner);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.guard.close()) {
+      this.image = new FileImage();
+      this.view.close();
+    }
+  }
+
+  /** How often this store read, parsed and wrote the file. */
+  fileActivity(): FileActivity {
+    return { reads: this.view.reads, parses: this.parses, writes: this.writeCount };
+  }
+
+  /**
+   * Runs a read-modify-write under the write lock, one at a time in this process: re-reads the
+   * file if it changed, applies `change` to the image, and writes the file if asked.
+   */
+  private mutate<T>(operation: string, change: (image: FileImage) => { result: T; write: boolean }): Promise<T> {
+    return this.writes.run(async () => {
+      this.guard.check();
+      const owner = newLockOwner();
+      let expiresAt = 0;
+      await acquireWithRetry(
+        () =>
+          this.io(operation, 'UNAVAILABLE', () => {
+            expiresAt = this.writeLock.tryAcquire(owner, this.lockStaleMs)?.expiresAt ?? 0;
+            return expiresAt !== 0;
+          }),
+        operation,
+        this.lockStaleMs,
+        this.where(),
+        this.lockWaitMs,
+      );
+      try {
+        this.guard.check(); // closed while we waited
+        this.refresh(true);
+        if (!this.orphansRemoved) {
+          this.orphansRemoved = true;
+          removeOrphanTempFiles(this.path);
+        }
+        const { result, write } = change(this.image);
+        if (write) this.writeImage(operation, expiresAt);
+        return result;
+      } finally {
+        await this.release(this.writeLock, owner);
+      }
+    });
+  }
+
+  /** Writes the image atomically and adopts the new file's stamp, so we never reread our own write. */
+  private writeImage(operation: string, lockExpiresAt: number): void {
+    try {
+      const parts = this.image.encode();
+      const written = writeFileAtomicSync(this.path, parts, {
+        keepOpen: true,
+        beforeRename: () => {
+          if (Date.now() >= lockExpiresAt) {
+            throw new TokenStoreError(
+              'LOCK_TIMEOUT',
+              `Exception in ${operation} - FileStore (${this.where()}): the write took longer than lockStaleMs (${this.lockStaleMs} ms), so another process may have taken the lock; nothing was written`,
+            );
+          }
+        },
+      });
+      this.writeCount++;
+      this.view.adoptWrite(written.fd!, written.stats, written.observedAt);
+    } catch (error) {
+      // The image holds a change the file does not: forget both and reread next time.
+      this.view.forget();
+      this.image = new FileImage();
+      this.corrupt = null;
+      if (error instanceof TokenStoreError) throw error;
+      throw this.fsError(operation, 'WRITE_FAILED', error);
+    }
+  }
+
+  /** Brings the image up to date with the file: one fstat when nothing changed (a stat too when `strict`). */
+  private refresh(strict = false): void {
+    let seen: Observation;
+    try {
+      seen = this.view.observe(strict);
+    } catch (error) {
+      throw this.fsError('read', 'UNAVAILABLE', error);
+    }
+    if (seen.kind === 'unchanged') {
+      if (this.corrupt) throw this.corrupt;
+      return;
+    }
+    this.corrupt = null;
+    this.image = new FileImage();
+    if (seen.kind === 'missing') return;
+    this.parses++;
+    try {
+      const parsed = parseTokenFile(decodeUtf8(seen.bytes, this.path), this.path);
+      this.image = FileImage.of(parsed.tokens, (index) => {
+        throw duplicateId(this.path, parsed, index);
+      });
+    } catch (error) {
+      this.corrupt = error instanceof TokenStoreError ? error : corruptFile(this.path, 1, (error as Error).message);
+      throw this.corrupt;
+    }
+  }
+
+  /** Releases a lock we hold; a guard busy for a moment is retried, a failure leaves the lock to expire. */
+  private async release(lock: FileLock, owner: string): Promise<void> {
+    const giveUpAt = Date.now() + 2 * GUARD_STALE_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+      try {
+        if (lock.release(owner) !== 'busy') return;
+      } catch {
+        return;
+      }
+      if (Date.now() > giveUpAt) return;
+      await sleep(pause);
+    }
+  }
+
+  /** Runs file system work, turning its errors into TokenStoreErrors that name the file. */
+  private io<T>(operation: string, reason: 'UNAVAILABLE' | 'WRITE_FAILED', fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof TokenStoreError) throw error;
+      throw this.fsError(operation, reason, error);
+    }
+  }
+
+  private fsError(operation: string, reason: 'UNAVAILABLE' | 'WRITE_FAILED', error: unknown): TokenStoreError {
+    // File system errors carry paths and codes, never file content, so they are safe to pass on.
+    const message = (error as Error).message ?? String(error);
+    return new TokenStoreError(reason, `Exception in ${operation} - FileStore (${this.where()}): ${message}`, { cause: error });
+  }
+
+  private where(): string {
+    return `token file ${this.path}`;
+  }
+}
+
+function resolveTokenFile(given: unknown): string {
+  if (typeof given !== 'string' || given.trim() === '' || given.includes('\u0000')) {
+    throw new TokenStoreError('INVALID_ARGUMENT', 'Invalid FileStore path: expected a file path such as "sdk_tokens.txt"');
+  }
+  let path = resolve(given);
+  try {
+    path = realpathSync(path); // write beside the real file, not beside a symlink to it
+  } catch {
+    // Not there yet: it is created on the first write.
+  }
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats?.isDirectory()) {
+    throw new TokenStoreError(
+      'INVALID_ARGUMENT',
+      `Invalid FileStore path: ${path} is a folder; expected a file such as ${resolve(path, DEFAULT_TOKEN_FILE)}`,
+    );
+  }
+  if (!stats) {
+    const folder = statSync(dirname(path), { throwIfNoEntry: false });
+    if (!folder?.isDirectory()) {
+      throw new TokenStoreError('UNAVAILABLE', `Cannot use token file ${path}: the folder ${dirname(path)} does not exist`);
+    }
+  }
+  return path;
+}
+
+function positiveMs(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid FileStore ${name}: expected a positive number of milliseconds`);
+  }
+  return value;
+}
+
+/** The file as text; bytes that are not UTF-8 would be mangled by a rewrite, so they are an error. */
+function decodeUtf8(bytes: Buffer, path: string): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let line = 1;
+  let start = 0;
+  for (let end = bytes.indexOf(10); ; end = bytes.indexOf(10, start)) {
+    const stop = end === -1 ? bytes.length : end;
+    if (!isUtf8(bytes.subarray(start, stop))) break;
+    if (end === -1) break;
+    line++;
+    start = end + 1;
+  }
+  throw corruptFile(path, line, 'the file is not valid UTF-8 text');
+}
