@@ -38,6 +38,12 @@ export { type LockingTokenStore, supportsLocking, type TokenStore } from './stor
 export { MemoryStore } from './stores/memory.js';
 export { ListStore } from './stores/list.js';
 export { SQLiteStore, type SQLiteStoreOptions } from './stores/sqlite.js';
+export { FileStore, type FileStoreOptions } from './stores/file.js';
+export { DBStore, type DBStoreOptions } from './stores/mysql.js';
+export { PostgresStore, type PostgresStoreOptions } from './stores/postgres.js';
+export { RedisStore, type RedisStoreOptions } from './stores/redis.js';
+export { EncryptedStore, type EncryptedStoreOptions } from './crypto/encrypted-store.js';
+export { type EncryptionKey, generateKey, KEYS_ENV_VAR, loadKeysFromEnv, loadKeysFromFile } from './crypto/keys.js';
 export { DEFAULT_STORE_URL, describeStoreUrl, openStore, type OpenStoreOptions, SUPPORTED_SCHEMES } from './stores/url.js';
 export { type Logger, TokenManager, type TokenManagerOptions } from './manager/token-manager.js';
 export type { TokenSelector } from './manager/selector.js';

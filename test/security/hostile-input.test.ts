@@ -104,3 +104,32 @@ for (const factory of await allStoreFactories()) {
     });
   });
 }
+
+describe('hostile names are refused before they reach a database, server or disk', () => {
+  const tables = ['oauthtoken; DROP TABLE x', 'a b', '"quoted"', '`tick`', "o'brien", 'x'.repeat(64), '1abc', '', 'tab\tle', 'café'];
+
+  it('table names', async () => {
+    const { SQLiteStore } = await import('../../src/stores/sqlite.js');
+    const { DBStore } = await import('../../src/stores/mysql.js');
+    const { PostgresStore } = await import('../../src/stores/postgres.js');
+    for (const table of tables) {
+      expect(() => new SQLiteStore({ path: ':memory:', table }), table).toThrow(/Invalid table name/);
+      expect(() => new DBStore({ table }), table).toThrow(/Invalid table name/);
+      expect(() => new PostgresStore({ table }), table).toThrow(/Invalid table name/);
+    }
+  });
+
+  it('Redis key prefixes', async () => {
+    const { RedisStore } = await import('../../src/stores/redis.js');
+    for (const prefix of ['', 'a b', 'zoho:*', 'x?', '[ab]', 'new\nline', 'x'.repeat(65), 'quo"te']) {
+      expect(() => new RedisStore({ prefix }), JSON.stringify(prefix)).toThrow(TokenStoreError);
+    }
+  });
+
+  it('token file paths', async () => {
+    const { FileStore } = await import('../../src/stores/file.js');
+    for (const path of ['', '   ', 'a\u0000b', '/', '/no/such/folder/tokens.txt']) {
+      expect(() => new FileStore({ path }), JSON.stringify(path)).toThrow(TokenStoreError);
+    }
+  });
+});
