@@ -1,0 +1,219 @@
+/**
+ * RedisStore: tokens in Redis (ioredis 5 or 6, loaded only when a RedisStore is made), one hash
+ * per token with Zoho's column names, an index per lookup field, all under one key prefix (see
+ * redis/layout.ts). save, delete and deleteAll are Lua scripts, so processes sharing the server
+ * never duplicate a token and a crash never leaves half a change; findToken is one round trip.
+ * withLock is `SET NX PX` with an owner, released by compare-and-delete.
+ */
+import type { Redis, RedisOptions } from 'ioredis';
+import { TokenStoreError } from '../errors.js';
+import type { TokenStore } from '../store.js';
+import {
+  COLUMN_OF,
+  compareIds,
+  lookupRuleOf,
+  matchRule,
+  nextIdAfter,
+  normalizeTokenForSave,
+  type OAuthToken,
+  type StoredToken,
+  secretsOf,
+  TOKEN_FIELDS,
+  type TokenField,
+  tokenToStore,
+  validateId,
+} from '../token.js';
+import { ClosedGuard } from './closed.js';
+import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
+import { hashPairs, hashToToken, indexKeysOf } from './redis/codec.js';
+import { RedisConnection } from './redis/connection.js';
+import { DEFAULT_PREFIX, idScore, MAX_NUMERIC_ID, RedisKeyLayout } from './redis/layout.js';
+import { DELETE_ALL_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
+
+export interface RedisStoreOptions {
+  /** Server URL, `redis://[user:password@]host:port/db` or `rediss://...`. Default 'redis://127.0.0.1:6379'. */
+  url?: string;
+  /** Prefix of every key: 1 to 64 letters, digits or `:_-.`. Default 'zoho:'. */
+  prefix?: string;
+  /** An ioredis client to use instead of opening one; close() then leaves it open. */
+  client?: Redis;
+  /** How long a call waits for a (re)connection before failing with UNAVAILABLE. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** How long one command may take (clients the store opens). Default 10000 ms. */
+  commandTimeoutMs?: number;
+  /** Extra ioredis options for the client the store opens (e.g. tls, connectionName). */
+  redisOptions?: RedisOptions;
+}
+
+type Reason = 'UNAVAILABLE' | 'WRITE_FAILED' | 'LOCK_TIMEOUT';
+
+/** Each field's 1-based position in Zoho's column order, as the find script's row has it. */
+const COLUMN_POSITION = Object.fromEntries(TOKEN_FIELDS.map((field, i) => [field, i + 1])) as Record<TokenField, number>;
+
+/** Tokens read per pipeline in getTokens. */
+const READ_BATCH = 500;
+
+export class RedisStore implements TokenStore {
+  readonly prefix: string;
+  readonly keys: RedisKeyLayout;
+  /** Where the tokens are, for messages: host:port and prefix, never a password. */
+  readonly where: string;
+  private readonly connection: RedisConnection;
+  private readonly guard = new ClosedGuard('RedisStore');
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.keys = new RedisKeyLayout(this.prefix);
+    this.connection = new RedisConnection(options);
+    this.where = `Redis at ${this.connection.address}, prefix "${this.prefix}"`;
+  }
+
+  async findToken(partial: OAuthToken): Promise<StoredToken | null> {
+    this.guard.check();
+    const rule = lookupRuleOf(partial);
+    if (!rule) return null;
+    const indexKey = this.keys.index(rule.field, rule.value);
+    const row = await this.call('findToken', 'UNAVAILABLE', [rule.value], (client) =>
+      FIND_SCRIPT.run(client, [indexKey], [this.keys.tokenPrefix, COLUMN_POSITION[rule.field], rule.value]),
+    );
+    return row ? hashToToken(row as (string | null)[], this.where) : null;
+  }
+
+  async findTokenById(id: string): Promise<StoredToken | null> {
+    this.guard.check();
+    const key = this.keys.token(validateId(id));
+    const hash = await this.call('findTokenById', 'UNAVAILABLE', [], (client) => client.hgetall(key));
+    return Object.keys(hash).length === 0 ? null : hashToToken(hash, `${this.where}, key ${key}`);
+  }
+
+  async saveToken(input: OAuthToken): Promise<StoredToken> {
+    this.guard.check();
+    const token = normalizeTokenForSave(input);
+    const args = this.saveArgs(token);
+    const reply = await this.call('saveToken', 'WRITE_FAILED', secretsOf(token), (client) =>
+      SAVE_SCRIPT.run(client, [this.keys.ids, this.keys.indexKeys], args),
+    );
+    return tokenToStore(token, this.savedId(reply));
+  }
+
+  /**
+   * Saves many tokens in order, with the rules of saveToken (each one atomic), pipelined in
+   * batches: the way to import or bulk-load. Resolves to the tokens as stored. Every token is
+   * checked before anything is sent; if a save still fails, the others sent with it may be saved.
+   */
+  async importTokens(inputs: readonly OAuthToken[], batchSize = 1_000): Promise<StoredToken[]> {
+    this.guard.check();
+    const tokens = inputs.map((input) => normalizeTokenForSave(input));
+    const secrets = tokens.flatMap(secretsOf);
+    const saved: StoredToken[] = [];
+    await this.call('importTokens', 'WRITE_FAILED', secrets, async (client) => {
+      await SAVE_SCRIPT.load(client);
+      for (let start = 0; start < tokens.length; start += batchSize) {
+        const batch = tokens.slice(start, start + batchSize);
+        const pipeline = client.pipeline();
+        for (const token of batch) SAVE_SCRIPT.queue(pipeline, [this.keys.ids, this.keys.indexKeys], this.saveArgs(token));
+        const results = (await pipeline.exec()) ?? [];
+        batch.forEach((token, i) => {
+          const [error, reply] = results[i] ?? [new Error('no reply')];
+          if (error) throw error;
+          saved.push(tokenToStore(token, this.savedId(reply)));
+        });
+      }
+    });
+    return saved;
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    this.guard.check();
+    const valid = validateId(id);
+    await this.call('deleteToken', 'WRITE_FAILED', [], (client) =>
+      DELETE_SCRIPT.run(client, [this.keys.ids, this.keys.indexKeys], [this.keys.tokenPrefix, valid]),
+    );
+  }
+
+  async getTokens(): Promise<StoredToken[]> {
+    this.guard.check();
+    const tokens = await this.call('getTokens', 'UNAVAILABLE', [], async (client) => {
+      const ids = await client.zrange(this.keys.ids, '0', '-1');
+      const out: StoredToken[] = [];
+      for (let start = 0; start < ids.length; start += READ_BATCH) {
+        const pipeline = client.pipeline();
+        for (const id of ids.slice(start, start + READ_BATCH)) pipeline.hgetall(this.keys.token(id));
+        for (const [error, hash] of (await pipeline.exec()) ?? []) {
+          if (error) throw error;
+          // A token deleted since ZRANGE reads as an empty hash: it is gone, skip it.
+          if (hash && Object.keys(hash).length > 0) out.push(hashToToken(hash as Record<string, string>, this.where));
+        }
+      }
+      return out;
+    });
+    // Redis orders ids bytewise; compareIds is the one rule (numeric ids first, numerically).
+    return tokens.sort((a, b) => compareIds(a.id, b.id));
+  }
+
+  async deleteTokens(): Promise<void> {
+    this.guard.check();
+    await this.call('deleteTokens', 'WRITE_FAILED', [], (client) =>
+      DELETE_ALL_SCRIPT.run(client, [this.keys.ids, this.keys.indexKeys], [this.keys.tokenPrefix]),
+    );
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    this.guard.check();
+    validateLockArgs(key, ttlMs);
+    const owner = newLockOwner();
+    const lockKey = this.keys.lock(key);
+    const px = Math.max(1, Math.ceil(ttlMs));
+    await acquireWithRetry(
+      () => this.call('withLock', 'LOCK_TIMEOUT', [], async (client) => (await client.set(lockKey, owner, 'PX', px, 'NX')) === 'OK'),
+      key,
+      ttlMs,
+      this.where,
+    );
+    try {
+      return await fn();
+    } finally {
+      // A failed release is harmless: the lock expires after its ttl. Never mask fn's outcome.
+      await this.call('withLock', 'WRITE_FAILED', [], (client) => RELEASE_LOCK_SCRIPT.run(client, [lockKey], [owner])).catch(
+        () => undefined,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.guard.close()) await this.connection.close();
+  }
+
+  /** The script arguments of one save: the rule comes from matchRule, the index keys from TS. */
+  private saveArgs(token: OAuthToken): (string | number)[] {
+    const rule = matchRule(token);
+    return [
+      this.keys.tokenPrefix,
+      token.id ?? '',
+      token.id === undefined ? '' : idScore(token.id),
+      rule ? COLUMN_OF[rule.field] : '',
+      rule ? this.keys.index(rule.field, rule.value) : '',
+      rule ? rule.value : '',
+      MAX_NUMERIC_ID,
+      indexKeysOf(token, this.keys),
+      ...hashPairs(token),
+    ];
+  }
+
+  private savedId(reply: unknown): string {
+    const [status, value] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [];
+    if (status === 'OK' && value) return value;
+    // No numeric id left: nextIdAfter throws the one message every store gives.
+    if (status === 'FULL') nextIdAfter(value ?? null);
+    throw new TokenStoreError('WRITE_FAILED', `Exception in saveToken - RedisStore (${this.where}): unexpected reply from the save script`);
+  }
+
+  /** Runs one operation on a ready client, turning driver errors into TokenStoreErrors. */
+  private async call<T>(operation: string, reason: Reason, secrets: readonly string[], fn: (client: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await this.connection.run(fn);
+    } catch (error) {
+      throw this.connection.wrap(error, operation, reason, this.where, secrets);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * RedisStore's connection: an ioredis client made from a URL (or one the user hands in), a
+ * bounded wait for it to be ready, and errors that name host:port and never carry a secret.
+ *
+ * ioredis reconnects forever and queues commands while it does. Left alone, a call made while
+ * the server is down would wait for minutes. So every call first waits for a ready connection
+ * for at most `connectTimeoutMs`, each command has a timeout, and a dropped connection
+ * (a restart, CLIENT KILL) is re-opened in the background for the next call.
+ */
+import type { Redis, RedisOptions } from 'ioredis';
+import { TokenStoreError } from '../../errors.js';
+import { scrubSecrets } from '../../token.js';
+import { loadDriver } from '../driver.js';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+
+export interface RedisConnectionOptions {
+  url?: string;
+  client?: Redis;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  redisOptions?: RedisOptions;
+}
+
+type StoreErrorReason = 'UNAVAILABLE' | 'WRITE_FAILED' | 'LOCK_TIMEOUT';
+
+/** The connection went away under a call: worth waiting for it to come back and retrying. */
+const CONNECTION_LOST = /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|MaxRetriesPerRequest|LOADING/i;
+/** The server cannot be used now (reported as UNAVAILABLE, not retried). */
+const SERVER_TROUBLE = /ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Command timed out|socket/i;
+
+/** Backs off 50 ms, 100 ms, ... up to 0.5 s between reconnection attempts, forever. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(25 * 2 ** Math.min(attempt, 5), 500);
+}
+
+function positiveMs(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid RedisStore option ${name}: expected a positive number of milliseconds`);
+  }
+  return value;
+}
+
+export class RedisConnection {
+  readonly client: Redis;
+  /** Host and port (and db), for messages: never the password. */
+  readonly address: string;
+  private readonly owned: boolean;
+  private readonly connectTimeoutMs: number;
+  private readonly secrets: string[];
+  private lastError: string | undefined;
+  private readyPromise: Promise<Redis> | undefined;
+  private readonly recordError = (error: Error) => {
+    this.lastError = this.scrub(error?.message ?? String(error));
+  };
+
+  constructor(options: RedisConnectionOptions) {
+    this.connectTimeoutMs = positiveMs(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS);
+    const commandTimeoutMs = positiveMs(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS);
+    if (options.client) {
+      this.client = options.client;
+      this.owned = false;
+    } else {
+      const url = options.url ?? DEFAULT_REDIS_URL;
+      checkUrl(url);
+      const mod = loadDriver<{ Redis?: new (url: string, options: RedisOptions) => Redis; default?: new (url: string, options: RedisOptions) => Redis }>(
+        'ioredis',
+        'RedisStore',
+      );
+      const RedisClient = mod.Redis ?? mod.default;
+      if (!RedisClient) throw new TokenStoreError('UNAVAILABLE', 'RedisStore: the installed "ioredis" package has no Redis class');
+      this.client = new RedisClient(url, {
+        lazyConnect: true,
+        connectTimeout: this.connectTimeoutMs,
+        commandTimeout: commandTimeoutMs,
+        maxRetriesPerRequest: 1,
+        retryStrategy: reconnectDelay,
+        ...options.redisOptions,
+      });
+      this.owned = true;
+    }
+    const o = this.client.options ?? {};
+    if (o.keyPrefix) {
+      // ioredis would prefix KEYS but not the key names the scripts build from ARGV.
+      if (this.owned) this.client.disconnect();
+      throw new TokenStoreError('INVALID_ARGUMENT', 'RedisStore cannot use an ioredis client with keyPrefix: use the store\'s prefix option instead');
+    }
+    this.secrets = [o.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
+    const db = o.db ? ` db ${o.db}` : '';
+    this.address = o.path ? `${o.path}${db}` : `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${db}`;
+    // ioredis prints "Unhandled error event" without a listener; ours records the last error.
+    this.client.on('error', this.recordError);
+  }
+
+  /**
+   * Runs fn on a ready client. A connection lost under the call (a restart, CLIENT KILL) is
+   * waited out and fn retried, all within connectTimeoutMs of the first failure. A retried save
+   * finds the row a lost first attempt wrote (by id or rule), so it updates it; only a token no
+   * rule can match (which every save inserts anyway) could be inserted twice.
+   */
+  async run<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+    let deadline: number | undefined;
+    for (;;) {
+      const client = this.client.status === 'ready' ? this.client : await this.waitReady(deadline);
+      try {
+        return await fn(client);
+      } catch (error) {
+        deadline ??= Date.now() + this.connectTimeoutMs;
+        if (!isConnectionLost(error) || Date.now() >= deadline) throw error;
+      }
+    }
+  }
+
+  private waitReady(deadline = Date.now() + this.connectTimeoutMs): Promise<Redis> {
+    const client = this.client;
+    if (client.status === 'end') {
+      if (!this.owned) return Promise.reject(this.unavailable('the ioredis client given to RedisStore was closed'));
+      client.connect().catch(() => undefined);
+    }
+    if (client.status === 'wait') client.connect().catch(() => undefined);
+    if (client.status === 'ready') return Promise.resolve(client);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          const why = this.lastError ? `: ${this.lastError}` : '';
+          reject(this.unavailable(`no connection within ${this.connectTimeoutMs} ms${why}`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    return Promise.race([this.nextReady(), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** One 'ready' listener shared by every waiting call, however many there are. */
+  private nextReady(): Promise<Redis> {
+    this.readyPromise ??= new Promise<Redis>((resolve) => {
+      this.client.once('ready', () => {
+        this.readyPromise = undefined;
+        resolve(this.client);
+      });
+    });
+    return this.readyPromise;
+  }
+
+  private unavailable(detail: string): TokenStoreError {
+    return new TokenStoreError('UNAVAILABLE', `Cannot reach Redis at ${this.address}: ${detail}`);
+  }
+
+  scrub(text: string, extraSecrets: readonly string[] = []): string {
+    return scrubSecrets(text, [...this.secrets, ...extraSecrets]);
+  }
+
+  /**
+   * A driver error as a TokenStoreError naming where. ioredis attaches the command's arguments
+   * (token values) to its errors, so the raw error is never the cause: a scrubbed copy is.
+   */
+  wrap(error: unknown, operation: string, reason: StoreErrorReason, where: string, secrets: readonly string[] = []): TokenStoreError {
+    if (error instanceof TokenStoreError) return error;
+    const message = this.scrub(error instanceof Error ? error.message : String(error), secrets);
+    const cause = new Error(message);
+    cause.name = error instanceof Error ? error.name : 'Error';
+    const kind = isConnectionTrouble(error) ? 'UNAVAILABLE' : reason;
+    return new TokenStoreError(kind, `Exception in ${operation} - RedisStore (${where}): ${message}`, { cause });
+  }
+
+  async close(): Promise<void> {
+    this.client.off('error', this.recordError);
+    if (!this.owned) return;
+    // Keep a listener: a late socket error after close must not become an unhandled event.
+    this.client.on('error', () => undefined);
+    if (this.client.status === 'ready') {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // fall through: drop the socket
+      }
+    }
+    this.client.disconnect();
+  }
+}
+
+function errorText(error: unknown): string {
+  const e = error as { name?: string; message?: string; code?: string } | undefined;
+  return `${e?.name ?? ''} ${e?.code ?? ''} ${e?.message ?? String(error)}`;
+}
+
+function isConnectionLost(error: unknown): boolean {
+  return CONNECTION_LOST.test(errorText(error));
+}
+
+function isConnectionTrouble(error: unknown): boolean {
+  return isConnectionLost(error) || SERVER_TROUBLE.test(errorText(error));
+}
+
+function checkUrl(url: unknown): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
+    const shown = typeof url === 'string' ? JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80)) : typeof url;
+    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid Redis URL ${shown}: expected redis://host:port/db or rediss://...`);
+  }
+}
