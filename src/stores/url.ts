@@ -1,0 +1,114 @@
+/**
+ * openStore(url): one string picks and configures a store (the CLI's --store / ZTOKEN_STORE).
+ * Drivers are imported only for the scheme asked for.
+ *   memory:                         sqlite:./zohooauth.db   sqlite::memory:
+ *   file:./sdk_tokens.txt           mysql://user:pass@host:3306/zohooauth?table=oauthtoken
+ *   postgres://user@host:5432/db?table=oauthtoken          redis://host:6379/0?prefix=zoho:
+ * Any of them with `?encrypt=1` is wrapped in an EncryptedStore keyed by ZTOKEN_KEYS.
+ */
+import { TokenStoreError } from '../errors.js';
+import type { TokenStore } from '../store.js';
+
+export const DEFAULT_STORE_URL = 'sqlite:./zohooauth.db';
+export const SUPPORTED_SCHEMES = ['sqlite:', 'file:', 'mysql:', 'postgres:', 'postgresql:', 'redis:', 'rediss:', 'memory:'] as const;
+
+export interface OpenStoreOptions {
+  /** Where ZTOKEN_KEYS is read for `?encrypt=1` (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The URL with any password replaced, safe for messages. */
+export function describeStoreUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
+function splitQuery(rest: string): { body: string; query: URLSearchParams } {
+  const at = rest.indexOf('?');
+  return at < 0 ? { body: rest, query: new URLSearchParams() } : { body: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) };
+}
+
+/** `sqlite:./x.db`, `sqlite:/abs/x.db`, `sqlite:///abs/x.db`, `file://./x` all name a path. */
+function pathOf(body: string, scheme: string, url: string): string {
+  const path = body.startsWith('///') ? body.slice(2) : body.startsWith('//') ? body.slice(2) : body;
+  if (path === '') throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ${describeStoreUrl(url)} names no path: use ${scheme}./file`);
+  return decodeURIComponent(path);
+}
+
+function optional(query: URLSearchParams, name: string): string | undefined {
+  return query.get(name) ?? undefined;
+}
+
+export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<TokenStore> {
+  if (typeof url !== 'string' || url.trim() === '') {
+    throw new TokenStoreError('INVALID_ARGUMENT', `Empty store URL; supported schemes: ${SUPPORTED_SCHEMES.join(' ')}`);
+  }
+  const colon = url.indexOf(':');
+  const scheme = colon < 0 ? '' : url.slice(0, colon + 1).toLowerCase();
+  const { body, query } = splitQuery(url.slice(colon + 1));
+  const table = optional(query, 'table');
+  let store: TokenStore;
+  switch (scheme) {
+    case 'memory:': {
+      const { MemoryStore } = await import('./memory.js');
+      store = new MemoryStore();
+      break;
+    }
+    case 'sqlite:': {
+      const { SQLiteStore } = await import('./sqlite.js');
+      store = new SQLiteStore({ path: body === ':memory:' ? ':memory:' : pathOf(body, scheme, url), table });
+      break;
+    }
+    case 'file:': {
+      const { FileStore } = await import('./file.js');
+      store = new FileStore({ path: pathOf(body, scheme, url) });
+      break;
+    }
+    case 'mysql:': {
+      const parsed = new URL(url);
+      const { DBStore } = await import('./mysql.js');
+      store = new DBStore({
+        host: parsed.hostname || undefined,
+        port: parsed.port ? Number(parsed.port) : undefined,
+        user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+        password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+        database: parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined,
+        table,
+      });
+      break;
+    }
+    case 'postgres:':
+    case 'postgresql:': {
+      const parsed = new URL(url);
+      const { PostgresStore } = await import('./postgres.js');
+      parsed.searchParams.delete('table');
+      parsed.searchParams.delete('encrypt');
+      store = new PostgresStore({ connectionString: parsed.toString(), table });
+      break;
+    }
+    case 'redis:':
+    case 'rediss:': {
+      const parsed = new URL(url);
+      const { RedisStore } = await import('./redis.js');
+      const prefix = optional(query, 'prefix');
+      parsed.search = '';
+      store = new RedisStore({ url: parsed.toString(), prefix });
+      break;
+    }
+    default:
+      throw new TokenStoreError(
+        'INVALID_ARGUMENT',
+        `Unknown store ${JSON.stringify(describeStoreUrl(url).slice(0, 60))}: supported schemes are ${SUPPORTED_SCHEMES.join(' ')} (e.g. ${DEFAULT_STORE_URL})`,
+      );
+  }
+  if (query.get('encrypt') === '1' || query.get('encrypt') === 'true') {
+    const { EncryptedStore } = await import('../crypto/encrypted-store.js');
+    const { loadKeysFromEnv } = await import('../crypto/keys.js');
+    try {
+      return new EncryptedStore(store, { keys: loadKeysFromEnv(options.env ?? process.env) });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
