@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
+import { TokenStoreError } from '../../src/errors.js';
+import { FileStore } from '../../src/stores/file.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { DBStore } from '../../src/stores/mysql.js';
+import { PostgresStore } from '../../src/stores/postgres.js';
+import { RedisStore } from '../../src/stores/redis.js';
+import { SQLiteStore } from '../../src/stores/sqlite.js';
+import { describeStoreUrl, openStore } from '../../src/stores/url.js';
+import { sampleToken } from '../../src/testing/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ztoken-url-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('openStore', () => {
+  it('memory: and sqlite::memory:', async () => {
+    const memory = await openStore('memory:');
+    expect(memory).toBeInstanceOf(MemoryStore);
+    const sqlite = await openStore('sqlite::memory:');
+    expect(sqlite).toBeInstanceOf(SQLiteStore);
+    expect((sqlite as SQLiteStore).path).toBe(':memory:');
+    await Promise.all([memory.close(), sqlite.close()]);
+  });
+
+  it('sqlite: with relative, absolute and triple-slash paths, and a table', async () => {
+    const absolute = join(dir, 'a.db');
+    const rel = relative(process.cwd(), join(dir, 'b.db'));
+    for (const [url, path] of [
+      [`sqlite:${absolute}`, absolute],
+      [`sqlite://${absolute}`, absolute],
+      [`sqlite:${rel}`, rel],
+    ] as const) {
+      const store = await openStore(url);
+      expect((store as SQLiteStore).path).toBe(path);
+      await store.close();
+    }
+    const tabled = await openStore(`sqlite:${absolute}?table=tokens_v2`);
+    await tabled.saveToken(sampleToken('alice'));
+    expect((await tabled.getTokens())[0]?.userName).toBe('alice');
+    await tabled.close();
+  });
+
+  it('file: opens a FileStore on the path', async () => {
+    const store = await openStore(`file:${join(dir, 'sdk_tokens.txt')}`);
+    expect(store).toBeInstanceOf(FileStore);
+    await store.close();
+  });
+
+  it('mysql:, postgres: and redis: URLs configure their stores (no connection is made until used)', async () => {
+    const mysql = await openStore('mysql://zoho:p%40ss@db.example:3307/crm?table=tokens');
+    expect(mysql).toBeInstanceOf(DBStore);
+    expect((mysql as DBStore).table).toBe('tokens');
+    const pg = await openStore('postgresql://zoho@db.example:5433/crm?table=tokens');
+    expect(pg).toBeInstanceOf(PostgresStore);
+    const redis = await openStore('redis://127.0.0.1:6379/0?prefix=app:');
+    expect(redis).toBeInstanceOf(RedisStore);
+    expect((redis as RedisStore).prefix).toBe('app:');
+    await Promise.all([mysql.close(), pg.close(), redis.close()]);
+  });
+
+  it('an unknown scheme lists the supported ones', async () => {
+    const error = await openStore('mongodb://x').catch((e) => e);
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(error.message).toMatch(/supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: memory:/);
+  });
+
+  it('never echoes a password', async () => {
+    expect(describeStoreUrl('mysql://root:hunter2secret@host/db')).toBe('mysql://root:***@host/db');
+    const error = await openStore('bogus://root:hunter2secret@host/db').catch((e) => e);
+    expect(error.message).not.toContain('hunter2secret');
+  });
+
+  it('?encrypt=1 wraps the store with the keys of ZTOKEN_KEYS, and says when they are missing', async () => {
+    const key = randomBytes(32).toString('base64');
+    const store = await openStore(`sqlite:${join(dir, 'enc.db')}?encrypt=1`, { env: { ZTOKEN_KEYS: `k1:${key}` } });
+    expect(store).toBeInstanceOf(EncryptedStore);
+    const saved = await store.saveToken(sampleToken('alice'));
+    expect((await store.findTokenById(saved.id))?.refreshToken).toBe(sampleToken('alice').refreshToken);
+    const raw = await (store as EncryptedStore).inner.findTokenById(saved.id);
+    expect(raw?.refreshToken).toMatch(/^zt1:k1:/);
+    await store.close();
+    await expect(openStore(`sqlite:${join(dir, 'enc2.db')}?encrypt=1`, { env: {} })).rejects.toThrow(/ZTOKEN_KEYS/);
+  });
+});
