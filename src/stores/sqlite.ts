@@ -90,7 +90,7 @@ export class SQLiteStore implements TokenStore {
       };
     } catch (error) {
       this.db.close();
-      throw this.wrap(error, 'open', 'CORRUPT');
+      throw this.wrap(error, 'open', 'UNAVAILABLE');
     }
   }
 
