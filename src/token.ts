@@ -100,13 +100,19 @@ export function redactToken(token: OAuthToken): Record<string, string | number |
   return out;
 }
 
-/** Replaces every whole occurrence of the given secrets in a text by its redacted form. */
+/** Zoho's access, refresh and grant tokens look like `1000.<hex>.<hex>`: secrets even when unknown. */
+const ZOHO_TOKEN_SHAPE = /\b1000\.[0-9a-f]{16,}\.[0-9a-f]{16,}\b/gi;
+
+/**
+ * Replaces every whole occurrence of the given secrets in a text by its redacted form, and any
+ * Zoho-shaped token as well (a driver or a custom store may echo tokens the caller cannot name).
+ */
 export function scrubSecrets(text: string, secrets: Iterable<string | null | undefined>): string {
   let out = text;
   for (const secret of secrets) {
     if (secret && secret.length >= 6 && out.includes(secret)) out = out.split(secret).join(redact(secret));
   }
-  return out;
+  return out.replace(ZOHO_TOKEN_SHAPE, (token) => redact(token));
 }
 
 /** The secret values of a token, for scrubbing texts that might echo them. */

@@ -1,16 +1,17 @@
 /**
  * What every command shares: the runtime (output, env, cleanups, exit code), the common options
- * (--store, client settings, --debug), and turning them into a store and a TokenManager.
- * Flags win over environment variables, which win over defaults.
+ * (--store, --key-file, client settings, --debug), and turning them into a store and a
+ * TokenManager. Flags win over environment variables, which win over defaults.
  */
 import { type Command, Option } from 'commander';
+import { loadKeysFromEnv, loadKeysFromFile, type ParsedKey } from '../crypto/keys.js';
 import { TokenStoreError, ZTokenError } from '../errors.js';
 import { type Logger, TokenManager, type TokenManagerOptions } from '../manager/token-manager.js';
 import type { TokenStore } from '../store.js';
-import { DEFAULT_STORE_URL, describeStoreUrl, openStore, SUPPORTED_SCHEMES } from '../stores/url.js';
+import { DEFAULT_STORE_URL, describeStoreUrl, isEncryptedStoreUrl, KEY_FILE_ENV_VAR, openStore, SUPPORTED_SCHEMES } from '../stores/url.js';
 import type { OAuthToken } from '../token.js';
 import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
-import { CliError, EXIT_OK, UsageError } from './errors.js';
+import { CliError, EXIT_OK, KEYS_HINT, UsageError } from './errors.js';
 import type { Output } from './output.js';
 
 export class CliRuntime {
@@ -19,6 +20,8 @@ export class CliRuntime {
   /** Store URLs this command used, so a store failure can say where. */
   readonly storeUrls: string[] = [];
   debug: boolean;
+  /** The key file for `?encrypt=1` stores (--key-file / ZTOKEN_KEY_FILE); unset: ZTOKEN_KEYS. */
+  keyFile: string | undefined;
   exitCode = EXIT_OK;
   private readonly cleanups: (() => Promise<unknown> | unknown)[] = [];
 
@@ -70,6 +73,7 @@ export class CliRuntime {
 
 export interface StoreFlags {
   store?: string;
+  keyFile?: string;
 }
 
 export interface ClientFlags {
@@ -84,8 +88,19 @@ export interface CommonFlags {
 }
 
 export function addStoreOption(command: Command): Command {
-  return command.addOption(
+  command.addOption(
     new Option('--store <url>', `token store URL (${SUPPORTED_SCHEMES.join(' ')})`).env('ZTOKEN_STORE').default(DEFAULT_STORE_URL),
+  );
+  return addKeyFileOption(command);
+}
+
+
+/** --key-file: where the keys of a `?encrypt=1` store come from (program.ts copies it to the runtime). */
+export function addKeyFileOption(command: Command): Command {
+  return command.addOption(
+    new Option('--key-file <path>', 'encryption keys for a store URL with ?encrypt=1 (a mode 0600 file; default: ZTOKEN_KEYS)').env(
+      KEY_FILE_ENV_VAR,
+    ),
   );
 }
 
@@ -122,9 +137,10 @@ export function storeUrlOf(flags: StoreFlags): string {
 export async function openCliStore(cli: CliRuntime, url: string, options: { probe?: boolean } = {}): Promise<TokenStore> {
   cli.storeUrls.push(url);
   const shown = describeStoreUrl(url);
+  const keys = isEncryptedStoreUrl(url) ? loadCliKeys(cli) : undefined;
   let store: TokenStore;
   try {
-    store = await openStore(url, { env: cli.env });
+    store = await openStore(url, { env: cli.env, keys });
   } catch (error) {
     throw storeOpenError(error, shown);
   }
@@ -139,6 +155,21 @@ export async function openCliStore(cli: CliRuntime, url: string, options: { prob
   return store;
 }
 
+/**
+ * The keys of an encrypted store, from --key-file / ZTOKEN_KEY_FILE or else ZTOKEN_KEYS, loaded
+ * here first so that a key problem is told as one (naming the file and line or the entry).
+ */
+function loadCliKeys(cli: CliRuntime): ParsedKey[] {
+  try {
+    return cli.keyFile ? loadKeysFromFile(cli.keyFile) : loadKeysFromEnv(cli.env);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT')
+      throw new UsageError(message, { cause: error, hint: KEYS_HINT });
+    throw new CliError(message, { cause: error, hint: KEYS_HINT });
+  }
+}
+
 function storeOpenError(error: unknown, shown: string): Error {
   if (error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT') {
     const aboutUrl = /supported schemes|names no path|Empty store URL/.test(error.message);
@@ -149,7 +180,8 @@ function storeOpenError(error: unknown, shown: string): Error {
   }
   if (error instanceof TokenStoreError || error instanceof ZTokenError) {
     const where = error.message.includes(shown) ? '' : ` (${shown})`;
-    return new CliError(`Cannot use the token store${where}: ${error.message}`, { cause: error });
+    const hint = error instanceof TokenStoreError && error.reason === 'CRYPTO' ? KEYS_HINT : undefined;
+    return new CliError(`Cannot use the token store${where}: ${error.message}`, { cause: error, hint });
   }
   const code = (error as { code?: unknown }).code;
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {

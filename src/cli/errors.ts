@@ -12,7 +12,7 @@ import {
   ZTokenError,
 } from '../errors.js';
 import { describeStoreUrl } from '../stores/url.js';
-import { redact, scrubSecrets } from '../token.js';
+import { scrubSecrets } from '../token.js';
 
 export const EXIT_OK = 0;
 /** Something the command tried failed (Zoho, the store, a check). */
@@ -21,6 +21,11 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Stopped by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
+
+/** What to do about a key problem of an encrypted store (`?encrypt=1`). */
+export const KEYS_HINT =
+  'Keys come from --key-file PATH / ZTOKEN_KEY_FILE (a mode 0600 file of id:base64 lines) or ZTOKEN_KEYS=id:base64,...; ' +
+  'list every key that encrypted a stored token, the newest last (ztoken keygen makes one).';
 
 /** A failure the CLI itself reports; `hint` says what to do about it. */
 export class CliError extends Error {
@@ -60,12 +65,9 @@ export interface ErrorContext {
   secrets?: Iterable<string>;
 }
 
-/** Zoho tokens look like `1000.<32 hex>.<32 hex>`: never printed whole, even when unknown to us. */
-const ZOHO_TOKEN_SHAPE = /\b1000\.[0-9a-f]{16,}\.[0-9a-f]{16,}\b/gi;
-
 /** A text safe to print: known secrets and anything shaped like a Zoho token redacted. */
 export function scrubText(text: string, secrets: Iterable<string> = []): string {
-  return scrubSecrets(text, secrets).replace(ZOHO_TOKEN_SHAPE, (m) => redact(m));
+  return scrubSecrets(text, secrets);
 }
 
 /** The message and hint for an error, in plain words. */
@@ -92,6 +94,7 @@ export function describeError(error: unknown, context: ErrorContext = {}): { mes
     hints.push('Authorize again: ztoken login, or ztoken exchange --grant-token CODE.');
   } else if (error instanceof TokenStoreError) {
     message = error.message;
+    if (error.reason === 'CRYPTO') hints.push(KEYS_HINT);
     const urls = context.storeUrls ?? [];
     if (urls.length > 0 && !urls.some((url) => message.includes(describeStoreUrl(url)))) {
       hints.push(`Store: ${urls.map(describeStoreUrl).join(', ')}`);

@@ -8,12 +8,14 @@ import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerExchange } from './commands/exchange.js';
+import { registerKeygen } from './commands/keygen.js';
 import { registerList } from './commands/list.js';
 import { registerLogin } from './commands/login.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPurge } from './commands/purge.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerRevoke } from './commands/revoke.js';
+import { registerRotateKey } from './commands/rotate-key.js';
 import { registerShow } from './commands/show.js';
 import { registerVerify } from './commands/verify.js';
 import { CliRuntime } from './context.js';
@@ -45,7 +47,9 @@ export function buildProgram(cli: CliRuntime): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)');
   program.hook('preAction', (_program, action) => {
-    if (action.opts().debug) cli.debug = true;
+    const opts = action.opts();
+    if (opts.debug) cli.debug = true;
+    if (typeof opts.keyFile === 'string' && opts.keyFile.trim() !== '') cli.keyFile = opts.keyFile;
   });
   registerDemo(program, cli);
   registerLogin(program, cli);
@@ -58,6 +62,8 @@ export function buildProgram(cli: CliRuntime): Command {
   registerPurge(program, cli);
   registerMigrate(program, cli);
   registerVerify(program, cli);
+  registerKeygen(program, cli);
+  registerRotateKey(program, cli);
   registerEmulator(program, cli);
   program.addHelpText(
     'after',
@@ -68,6 +74,7 @@ Settings (flags win over environment variables):
   --client-secret S  ZOHO_CLIENT_SECRET
   --dc CODE          ZOHO_DC             US EU IN CN JP AU CA SA
   --accounts-url URL ZOHO_ACCOUNTS_URL   e.g. the emulator's url
+  --key-file PATH    ZTOKEN_KEY_FILE     keys of a store URL with ?encrypt=1 (else ZTOKEN_KEYS)
 
 Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted.
 

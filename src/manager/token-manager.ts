@@ -13,7 +13,7 @@ import {
   ZTokenError,
 } from '../errors.js';
 import { supportsLocking, type TokenStore } from '../store.js';
-import { isExpired, type OAuthToken, redact, type StoredToken } from '../token.js';
+import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
 import { accountsUrlFor, apiDomainFor, type DataCenter, type Environment } from '../zoho/datacenter.js';
 import { type TokenEventInfo, type TokenManagerEvents, TypedEmitter } from './events.js';
@@ -265,7 +265,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   private refreshInBackground(id: string): void {
     // Failures are reported as events (and logged); callers keep the still-valid token.
     this.refreshOnce(id, null).catch((error: Error) => {
-      this.logger.warn?.(`Background refresh of token id ${id} failed: ${error.message}`);
+      this.logger.warn?.(`Background refresh of token id ${id} failed: ${this.scrub(error.message, this.tokens.get(id)?.token)}`);
       this.report(error);
     });
   }
@@ -339,7 +339,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       // next call does not spend another refresh, and report the store failure.
       this.remember(refreshed);
       this.report(error as Error);
-      this.logger.error?.(`Could not save the refreshed token id ${token.id}: ${(error as Error).message}`);
+      this.logger.error?.(`Could not save the refreshed token id ${token.id}: ${this.scrub((error as Error).message, refreshed, token)}`);
       return refreshed;
     }
     this.remember(saved);
@@ -377,6 +377,11 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     throw error;
   }
 
+  /** A text for the log without the client secret or the given tokens' secrets (a store's error may echo them). */
+  private scrub(text: string, ...tokens: (OAuthToken | undefined)[]): string {
+    return scrubSecrets(text, [this.clientSecret, ...tokens.flatMap((token) => secretsOf(token))]);
+  }
+
   private report(error: Error): void {
     if (this.reported.has(error)) return;
     this.reported.add(error);
@@ -399,7 +404,9 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     try {
       return await fetchUserName(apiDomain, accessToken, this.fetchImpl, this.timeoutMs);
     } catch (error) {
-      this.logger.warn?.(`Could not read the user's name from ${apiDomain} (${(error as Error).message}); saving without one`);
+      this.logger.warn?.(
+        `Could not read the user's name from ${apiDomain} (${this.scrub((error as Error).message, { accessToken })}); saving without one`,
+      );
       return undefined;
     }
   }

@@ -117,7 +117,11 @@ export class AccountsClient {
       throw this.#errorFromBody(status, body, [refreshToken], 'revoke');
     }
     if (body.status === 'success') return;
-    const zohoError = typeof body.status === 'string' && body.status ? body.status : 'revoke_failed';
+    // The status is the server's text: it may echo what it was sent.
+    const zohoError =
+      typeof body.status === 'string' && body.status
+        ? scrubText(body.status, [refreshToken, this.#clientSecret]).slice(0, 100)
+        : 'revoke_failed';
     throw new ZohoOAuthError(
       zohoError,
       status,

@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { describeStoreUrl } from '../../stores/url.js';
-import { addDebugOption, addExamples, type CliRuntime, openCliStore } from '../context.js';
+import { addDebugOption, addExamples, addKeyFileOption, type CliRuntime, openCliStore } from '../context.js';
 import { CliError, EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { type CopyOutcome, sameContent, TokenCopier } from '../token-copy.js';
@@ -89,14 +89,17 @@ export function registerMigrate(program: Command, cli: CliRuntime): void {
     .description('copy every token from one store to another by the matching rules; safe to rerun, counts verified')
     .requiredOption('--from <url>', 'source store URL')
     .requiredOption('--to <url>', 'target store URL');
+  addKeyFileOption(command);
   addDebugOption(command);
   command.addHelpText(
     'after',
-    '\nA token the target already holds (same user name, or same grant/refresh token for the client) is\nupdated, not duplicated; new rows keep their source id when it is free. Ctrl-C stops cleanly.',
+    '\nA token the target already holds (same user name, or same grant/refresh token for the client) is\nupdated, not duplicated; new rows keep their source id when it is free. Ctrl-C stops cleanly.\n' +
+      'A URL with ?encrypt=1 is read or written encrypted with the keys of --key-file (or ZTOKEN_KEYS):\nmigrating into one encrypts every token as it is copied.',
   );
   addExamples(command, [
     'ztoken migrate --from file:./sdk_tokens.txt --to sqlite:./zohooauth.db',
     'ztoken migrate --from mysql://root@localhost:3306/zohooauth --to postgres://app@db:5432/crm',
+    'ztoken migrate --from sqlite:./zohooauth.db --to "sqlite:./encrypted.db?encrypt=1" --key-file ./ztoken.keys',
   ]);
   command.action(async (opts: MigrateFlags) => {
     if (opts.from.trim() === opts.to.trim()) throw new UsageError('--from and --to name the same store');
