@@ -4,8 +4,10 @@
  *   memory:                         sqlite:./zohooauth.db   sqlite::memory:
  *   file:./sdk_tokens.txt           mysql://user:pass@host:3306/zohooauth?table=oauthtoken
  *   postgres://user@host:5432/db?table=oauthtoken          redis://host:6379/0?prefix=zoho:
- * Any of them with `?encrypt=1` is wrapped in an EncryptedStore keyed by ZTOKEN_KEYS.
+ * Any of them with `?encrypt=1` is wrapped in an EncryptedStore keyed by `options.keys`, else the
+ * key file named by ZTOKEN_KEY_FILE, else ZTOKEN_KEYS.
  */
+import type { EncryptionKey } from '../crypto/keys.js';
 import { TokenStoreError } from '../errors.js';
 import type { TokenStore } from '../store.js';
 
@@ -13,8 +15,21 @@ export const DEFAULT_STORE_URL = 'sqlite:./zohooauth.db';
 export const SUPPORTED_SCHEMES = ['sqlite:', 'file:', 'mysql:', 'postgres:', 'postgresql:', 'redis:', 'rediss:', 'memory:'] as const;
 
 export interface OpenStoreOptions {
-  /** Where ZTOKEN_KEYS is read for `?encrypt=1` (default process.env). */
+  /** Where ZTOKEN_KEY_FILE and ZTOKEN_KEYS are read for `?encrypt=1` (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The keys for `?encrypt=1`, when the caller has loaded them already (wins over the env). */
+  keys?: readonly EncryptionKey[];
+}
+
+/** The variable naming a key file (mode 0600), the alternative to ZTOKEN_KEYS. */
+export const KEY_FILE_ENV_VAR = 'ZTOKEN_KEY_FILE';
+
+/** Whether a store URL asks for encryption: `encrypt=1` or `encrypt=true` in its query. */
+export function isEncryptedStoreUrl(url: string): boolean {
+  const at = url.indexOf('?');
+  if (at < 0) return false;
+  const value = new URLSearchParams(url.slice(at + 1)).get('encrypt');
+  return value === '1' || value === 'true';
 }
 
 /** The URL with any password replaced, safe for messages. */
@@ -100,11 +115,14 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
         `Unknown store ${JSON.stringify(describeStoreUrl(url).slice(0, 60))}: supported schemes are ${SUPPORTED_SCHEMES.join(' ')} (e.g. ${DEFAULT_STORE_URL})`,
       );
   }
-  if (query.get('encrypt') === '1' || query.get('encrypt') === 'true') {
+  if (isEncryptedStoreUrl(url)) {
     const { EncryptedStore } = await import('../crypto/encrypted-store.js');
-    const { loadKeysFromEnv } = await import('../crypto/keys.js');
+    const { loadKeysFromEnv, loadKeysFromFile } = await import('../crypto/keys.js');
+    const env = options.env ?? process.env;
     try {
-      return new EncryptedStore(store, { keys: loadKeysFromEnv(options.env ?? process.env) });
+      const keyFile = env[KEY_FILE_ENV_VAR];
+      const keys = options.keys ?? (keyFile ? loadKeysFromFile(keyFile) : loadKeysFromEnv(env));
+      return new EncryptedStore(store, { keys });
     } catch (error) {
       await store.close();
       throw error;

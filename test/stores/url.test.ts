@@ -87,3 +87,19 @@ describe('openStore', () => {
     await expect(openStore(`sqlite:${join(dir, 'enc2.db')}?encrypt=1`, { env: {} })).rejects.toThrow(/ZTOKEN_KEYS/);
   });
 });
+
+describe('openStore keys', () => {
+  it('reads a key file named by ZTOKEN_KEY_FILE, and takes keys handed in directly', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const keyFile = join(dir, 'keys.txt');
+    const key = randomBytes(32);
+    writeFileSync(keyFile, `# test key\nk9:${key.toString('base64')}\n`, { mode: 0o600 });
+    const fromFile = await openStore(`sqlite:${join(dir, 'kf.db')}?encrypt=1`, { env: { ZTOKEN_KEY_FILE: keyFile } });
+    const saved = await fromFile.saveToken(sampleToken('alice'));
+    expect((await (fromFile as EncryptedStore).inner.findTokenById(saved.id))?.refreshToken).toMatch(/^zt1:k9:/);
+    await fromFile.close();
+    const direct = await openStore(`sqlite:${join(dir, 'kf.db')}?encrypt=true`, { env: {}, keys: [{ id: 'k9', key }] });
+    expect((await direct.findTokenById(saved.id))?.refreshToken).toBe(sampleToken('alice').refreshToken);
+    await direct.close();
+  });
+});
