@@ -10,6 +10,7 @@ import { TokenStoreError } from '../errors.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { type OAuthToken, SECRET_FIELDS, type StoredToken } from '../token.js';
 import { outcomeOf, ReferenceModel } from './model.js';
+import { CLIENT, sampleToken } from './sample.js';
 
 export interface ConformanceOptions {
   /** Shown in the suite's title. */
@@ -29,22 +30,6 @@ export interface ConformanceOptions {
   propertyRuns?: number;
   /** Timeout per test in ms (default 30 s). */
   timeoutMs?: number;
-}
-
-export const CLIENT = { clientId: '1000.CONFORMANCECLIENT00000000000000', clientSecret: 'conformance-secret-0123456789abcdef' };
-
-/** A complete token for `user`, with recognisable secret values. */
-export function sampleToken(user: string, extra: Partial<OAuthToken> = {}): OAuthToken {
-  return {
-    userName: user,
-    ...CLIENT,
-    refreshToken: `1000.refresh.${user}.aaaabbbbccccdddd`,
-    accessToken: `1000.access.${user}.eeeeffff00001111`,
-    expiryTime: 1_767_225_600_000,
-    redirectUrl: 'https://app.example.com/callback',
-    apiDomain: 'https://www.zohoapis.com',
-    ...extra,
-  };
 }
 
 async function expectStoreError(promise: Promise<unknown>, reason: string, field?: string): Promise<TokenStoreError> {

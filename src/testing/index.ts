@@ -1,3 +1,4 @@
 /** `zoho-token-store/testing`: the conformance kit any TokenStore can run from vitest. */
-export { CLIENT, type ConformanceOptions, runTokenStoreConformance, sampleToken } from './conformance.js';
+export { type ConformanceOptions, runTokenStoreConformance } from './conformance.js';
+export { CLIENT, sampleToken } from './sample.js';
 export { type Outcome, outcomeOf, ReferenceModel } from './model.js';

@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { FileStore } from '../../../src/stores/file.js';
 import { SQLiteStore } from '../../../src/stores/sqlite.js';
-import { sampleToken } from '../../../src/testing/index.js';
+import { sampleToken } from '../../../src/testing/sample.js';
 
 const [kind, path] = process.argv.slice(2);
 const store = kind === 'file' ? new FileStore({ path: path! }) : new SQLiteStore({ path: path! });

@@ -1,21 +1,13 @@
-// Tokens the cross-process FileStore tests save from child processes. Kept apart from
-// src/testing (which loads vitest) so a child starts fast.
+// Tokens the cross-process FileStore tests save from child processes (src/testing/sample.ts
+// loads no vitest, so a child starts fast).
+import { sampleToken } from '../../../src/testing/sample.js';
 import type { OAuthToken } from '../../../src/token.js';
 
 export const CHILD_CLIENT = { clientId: '1000.CHILDCLIENT0000000000000000000', clientSecret: 'child-secret-0123456789abcdef' };
 
 /** A complete token for `user`. */
 export function childToken(user: string, extra: Partial<OAuthToken> = {}): OAuthToken {
-  return {
-    userName: user,
-    ...CHILD_CLIENT,
-    refreshToken: `1000.refresh.${user}.aaaabbbbccccdddd`,
-    accessToken: `1000.access.${user}.eeeeffff00001111`,
-    expiryTime: 1_767_225_600_000,
-    redirectUrl: 'https://app.example.com/callback',
-    apiDomain: 'https://www.zohoapis.com',
-    ...extra,
-  };
+  return sampleToken(user, { ...CHILD_CLIENT, ...extra });
 }
 
 export const UPDATED_USERS = 23;

@@ -1,7 +1,7 @@
 // Saves continuously to a SQLite file and prints "ack <user> <accessToken>" after each save
 // resolves; the crash test kills it with SIGKILL at random moments.
 import { SQLiteStore } from '../../../src/stores/sqlite.js';
-import { sampleToken } from '../../../src/testing/index.js';
+import { sampleToken } from '../../../src/testing/sample.js';
 
 const [path, runText] = process.argv.slice(2);
 const run = Number(runText);

@@ -1,7 +1,7 @@
 // A child process for the cross-process SQLite tests: `save` writes own and shared users,
 // `lock` records critical sections, `hold` takes the lock (ttl 1.5 s) and waits to be killed.
 import { SQLiteStore } from '../../../src/stores/sqlite.js';
-import { sampleToken } from '../../../src/testing/index.js';
+import { sampleToken } from '../../../src/testing/sample.js';
 
 const [path, mode, workerId, countText] = process.argv.slice(2);
 const count = Number(countText);
