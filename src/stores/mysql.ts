@@ -3,7 +3,9 @@
  * database zohooauth, table oauthtoken, user root, empty password). Unlike the official DBStore
  * it keeps one pool, indexes the lookup columns, numbers ids numerically ("9" < "10"), and
  * saves in a transaction so concurrent processes never duplicate a user. The table is created
- * when missing (the database is not); the connection opens on first use.
+ * when missing (the database is not); the connection opens on first use. withLock records its
+ * holders in a side table `ztoken_locks` (created when missing) so that waiters can end a holder
+ * whose lock has expired, even one that is frozen.
  */
 import { TokenStoreError } from '../errors.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
@@ -27,6 +29,12 @@ export interface DBStoreOptions {
   connectionLimit?: number;
   /** How long connecting may take before failing (default 5000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * How long the server may take to answer a statement before the call fails with UNAVAILABLE
+   * and the connection is dropped (default 15000 ms). Statements that wait for a row or insert
+   * lock get the server's lock wait (15 s) on top; creating the table or an index has no limit.
+   */
+  queryTimeoutMs?: number;
 }
 
 export class DBStore extends AsyncSqlStore {
@@ -56,6 +64,7 @@ export class DBStore extends AsyncSqlStore {
         table,
         connectionLimit: positive(options.connectionLimit, 10, 'connectionLimit'),
         connectTimeoutMs: positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs'),
+        queryTimeoutMs: positive(options.queryTimeoutMs, 15_000, 'queryTimeoutMs'),
       }),
       table,
     });

@@ -2,7 +2,9 @@
  * PostgresStore: Zoho's oauthtoken table (same columns as the MySQL DBStore) in PostgreSQL.
  * One pg Pool per store, opened on first use; the table and its indexes are created when
  * missing; saves are update-else-insert in one transaction with row locks plus an advisory lock
- * on the insert path; withLock uses session advisory locks on a dedicated connection.
+ * on the insert path; withLock uses session advisory locks on a dedicated connection, and records
+ * its holders in a side table `ztoken_locks` (in the table's schema, created when missing) so that
+ * waiters can end a holder whose lock has expired, even one that is frozen.
  */
 import { TokenStoreError } from '../errors.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
@@ -29,6 +31,12 @@ export interface PostgresStoreOptions {
   max?: number;
   /** How long connecting may take before failing (default 5000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * How long the server may take to answer a statement before the call fails with UNAVAILABLE
+   * and the connection is dropped (default 15000 ms). Statements that wait for a row or advisory
+   * lock get the server's lock wait (15 s) on top; creating the table or an index has no limit.
+   */
+  queryTimeoutMs?: number;
 }
 
 export class PostgresStore extends AsyncSqlStore {
@@ -57,6 +65,7 @@ export class PostgresStore extends AsyncSqlStore {
         ...(schema === undefined ? {} : { schema }),
         max: positive(options.max, 10, 'max'),
         connectTimeoutMs: positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs'),
+        queryTimeoutMs: positive(options.queryTimeoutMs, 15_000, 'queryTimeoutMs'),
       }),
       table,
       ...(schema === undefined ? {} : { schema }),

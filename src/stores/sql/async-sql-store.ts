@@ -34,8 +34,9 @@ import {
   validateId,
 } from '../../token.js';
 import { ClosedGuard } from '../closed.js';
-import { acquireWithRetry, validateLockArgs } from '../lock.js';
+import { acquireWithRetry, newLockOwner, validateLockArgs } from '../lock.js';
 import { buildTokenSql, type TokenSql } from './dialect.js';
+import { ExpiredHolderWatch } from './lock-expiry.js';
 import {
   CommitUncertainError,
   type DriverErrorKind,
@@ -146,14 +147,16 @@ export class AsyncSqlStore implements TokenStore {
         if (error instanceof TokenStoreError) throw error;
         this.maxIdCache = null;
         const original = error instanceof CommitUncertainError ? error.original : error;
-        if (error instanceof CommitUncertainError && attempted && prepared) {
+        const kind = this.driver.classify(original);
+        // A server that stopped answering is not asked again (each try would wait queryTimeoutMs).
+        const uncertain = error instanceof CommitUncertainError && kind !== 'timeout';
+        if (uncertain && attempted && prepared) {
           // The commit may have landed: if the row is stored as we wrote it, the save succeeded.
           const landed = await this.lookup(this.driver, prepared, 'id', attempted.id, false).catch(() => null);
           if (landed && sameToken(landed, attempted)) return attempted;
         }
-        const kind = this.driver.classify(original);
         if (kind === 'no-table') this.ready = null;
-        if (attempt < MAX_ATTEMPTS && (RETRYABLE.has(kind) || error instanceof CommitUncertainError)) {
+        if (attempt < MAX_ATTEMPTS && (RETRYABLE.has(kind) || uncertain)) {
           await pauseBeforeRetry(kind, attempt);
           continue;
         }
@@ -169,14 +172,27 @@ export class AsyncSqlStore implements TokenStore {
     const session = await this.driver.openLockSession().catch((error: unknown) => {
       throw this.wrap(error, 'withLock', 'UNAVAILABLE');
     });
+    const owner = newLockOwner();
+    // Waiters enforce the holder's ttl too: a frozen holder never runs its own timer below.
+    const watch = new ExpiredHolderWatch(session, name);
     try {
-      await acquireWithRetry(() => session.tryLock(name), key, ttlMs, this.driver.where);
+      await acquireWithRetry(
+        async () => {
+          if (await session.tryLock(name, owner, ttlMs)) return true;
+          await watch.afterMiss();
+          return false;
+        },
+        key,
+        ttlMs,
+        this.driver.where,
+      );
     } catch (error) {
       session.destroy();
       throw this.wrap(error, 'withLock', 'UNAVAILABLE');
     }
     // Database locks live as long as their session: dropping it after ttlMs frees the lock even
-    // when fn hangs, and a crashed process frees it at once.
+    // when fn hangs, and a crashed process frees it at once. A session takes one lock, once, so a
+    // late release (or a waiter's kill) can never touch the next owner's lock.
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
@@ -355,7 +371,8 @@ export class AsyncSqlStore implements TokenStore {
         },
       );
     }
-    const finalReason: TokenStoreReason = kind === 'connect' ? 'UNAVAILABLE' : kind === 'lock-timeout' ? 'LOCK_TIMEOUT' : reason;
+    const finalReason: TokenStoreReason =
+      kind === 'connect' || kind === 'timeout' ? 'UNAVAILABLE' : kind === 'lock-timeout' ? 'LOCK_TIMEOUT' : reason;
     return new TokenStoreError(finalReason, message, { cause });
   }
 }

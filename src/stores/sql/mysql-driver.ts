@@ -2,7 +2,9 @@
  * The MySQL/MariaDB side of the SQL driver shim, over mysql2/promise: one pool per store,
  * server-side prepared statements (every value bound), READ COMMITTED transactions (no gap
  * locks, so the insert lock cannot deadlock against a row lock), STRICT_ALL_TABLES (a value
- * too long is refused, never cut), GET_LOCK for the insert path and for withLock.
+ * too long is refused, never cut), GET_LOCK for the insert path and for withLock (mysql-lock.ts),
+ * and a client-side time limit on every data statement so a server that hangs mid-query fails
+ * the call (the connection is dropped) instead of blocking it forever.
  */
 import { createHash } from 'node:crypto';
 import type * as MySql from 'mysql2/promise';
@@ -10,15 +12,20 @@ import { TokenStoreError } from '../../errors.js';
 import type { ColumnName } from '../../token.js';
 import { loadDriver } from '../driver.js';
 import { mysqlDialect, type TokenSql } from './dialect.js';
+import { MySqlLockSession, prepareMySqlLockTable } from './mysql-lock.js';
 import { prepareMySqlTable } from './mysql-schema.js';
 import {
   CommitUncertainError,
   type DriverErrorKind,
   type LockSession,
+  QueryTimeoutError,
   type SqlDriver,
   type SqlRow,
   type SqlTransaction,
+  type StatementLimits,
+  statementTimeout,
   type TableInfo,
+  withStatementTimeout,
 } from './sql-driver.js';
 
 export interface MySqlConnectionOptions {
@@ -30,10 +37,16 @@ export interface MySqlConnectionOptions {
   table: string;
   connectionLimit: number;
   connectTimeoutMs: number;
+  /** How long the server may take to answer a statement (plus lock waits) before the call fails. */
+  queryTimeoutMs: number;
 }
 
 /** Seconds a save waits for another process's insert before giving up. */
 const INSERT_LOCK_WAIT_S = 15;
+/** Sent as plain text, as before: transaction control. */
+const TEXT_STATEMENTS = /^(START TRANSACTION|COMMIT|ROLLBACK)$/;
+/** innodb_lock_wait_timeout below, in ms: the longest a statement may wait for a row lock. */
+const ROW_LOCK_WAIT_MS = 15_000;
 
 /** Statements every pooled session runs once, before anything else. */
 const SESSION_SETUP = [
@@ -64,6 +77,7 @@ interface MySqlError {
 }
 
 type CoreConnection = { query(sql: string, cb: (error: unknown) => void): void; destroy(): void; on(event: 'error', fn: () => void): void };
+type Session = Pick<MySql.Connection, 'execute' | 'query' | 'destroy'>;
 
 function rowsOf(result: unknown): SqlRow[] {
   return Array.isArray(result) ? (result as SqlRow[]) : [];
@@ -77,11 +91,25 @@ export class MySqlDriver implements SqlDriver {
   readonly insertLockName: string;
   private pool: MySql.Pool | null = null;
   private readonly scope: string;
+  private readonly limits: StatementLimits;
+  /** Whether the lock side table is usable (lock-expiry.ts), found once per store. */
+  private lockTable: Promise<boolean> | null = null;
 
   constructor(private readonly options: MySqlConnectionOptions) {
     this.where = `MySQL ${options.host}:${options.port}/${options.database}, table ${options.table}`;
     this.scope = `${options.database}.${options.table}`;
     this.insertLockName = `ztoken:ins:${hash(this.scope)}`;
+    this.limits = { queryTimeoutMs: options.queryTimeoutMs, lockWaitMs: Math.max(ROW_LOCK_WAIT_MS, INSERT_LOCK_WAIT_S * 1000) };
+  }
+
+  /**
+   * Runs one statement on `session` within its time limit; a session that does not answer is
+   * dropped. Statements without parameters that cannot be prepared (transaction control) go as text.
+   */
+  private async run(session: Session, sql: string, params: readonly unknown[], waitsForLock = false): Promise<SqlRow[]> {
+    const work = TEXT_STATEMENTS.test(sql) ? session.query(sql) : session.execute(sql, params as MySql.ExecuteValues[]);
+    const [result] = await withStatementTimeout(work, statementTimeout(sql, this.limits, waitsForLock), () => session.destroy());
+    return rowsOf(result);
   }
 
   private connectionConfig(): MySql.ConnectionOptions {
@@ -122,8 +150,17 @@ export class MySqlDriver implements SqlDriver {
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<SqlRow[]> {
-    const [result] = await this.getPool().execute(sql, params as MySql.ExecuteValues[]);
-    return rowsOf(result);
+    const connection = await this.getPool().getConnection();
+    let rows: SqlRow[];
+    try {
+      rows = await this.run(connection, sql, params);
+    } catch (error) {
+      if (isBroken(this.classify(error))) connection.destroy();
+      else connection.release();
+      throw error;
+    }
+    connection.release();
+    return rows;
   }
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
@@ -132,12 +169,12 @@ export class MySqlDriver implements SqlDriver {
     let commitSent = false;
     const held: string[] = [];
     try {
-      await connection.query('START TRANSACTION');
+      await this.run(connection, 'START TRANSACTION', []);
       const tx: SqlTransaction = {
-        query: async (sql, params = []) => rowsOf((await connection.execute(sql, params as MySql.ExecuteValues[]))[0]),
+        query: (sql, params = []) => this.run(connection, sql, params),
         serialize: async (name) => {
-          const [rows] = await connection.execute('SELECT GET_LOCK(?, ?) AS got', [name, INSERT_LOCK_WAIT_S]);
-          if (Number(rowsOf(rows)[0]?.got) !== 1) {
+          const rows = await this.run(connection, 'SELECT GET_LOCK(?, ?) AS got', [name, INSERT_LOCK_WAIT_S], true);
+          if (Number(rows[0]?.got) !== 1) {
             throw new TokenStoreError(
               'LOCK_TIMEOUT',
               `Exception in saveToken - DBStore (${this.where}): another process held the insert lock for more than ${INSERT_LOCK_WAIT_S} s`,
@@ -148,16 +185,16 @@ export class MySqlDriver implements SqlDriver {
       };
       const result = await fn(tx);
       commitSent = true;
-      await connection.query('COMMIT');
+      await this.run(connection, 'COMMIT', []);
       return result;
     } catch (error) {
-      if (this.classify(error) === 'connection') broken = true;
-      if (!broken) await connection.query('ROLLBACK').catch(() => (broken = true));
+      if (isBroken(this.classify(error))) broken = true;
+      if (!broken) await this.run(connection, 'ROLLBACK', []).catch(() => (broken = true));
       throw commitSent && broken ? new CommitUncertainError(error) : error;
     } finally {
       // GET_LOCK belongs to the session, not the transaction: release it after COMMIT/ROLLBACK.
       for (const name of held) {
-        if (!broken) await connection.execute('DO RELEASE_LOCK(?)', [name]).catch(() => (broken = true));
+        if (!broken) await this.run(connection, 'DO RELEASE_LOCK(?)', [name]).catch(() => (broken = true));
       }
       if (broken) connection.destroy();
       else connection.release();
@@ -172,17 +209,20 @@ export class MySqlDriver implements SqlDriver {
     const mysql = loadDriver<typeof MySql>('mysql2/promise', 'DBStore');
     const connection = await mysql.createConnection(this.connectionConfig());
     connection.on('error', () => undefined);
-    return {
-      tryLock: async (name) => {
-        const [rows] = await connection.execute('SELECT GET_LOCK(?, 0) AS got', [name]);
-        return Number(rowsOf(rows)[0]?.got) === 1;
-      },
-      release: async (name) => {
-        await connection.execute('DO RELEASE_LOCK(?)', [name]);
-        await connection.end();
-      },
-      destroy: () => connection.destroy(),
-    };
+    try {
+      if (!this.lockTable) {
+        const ready = prepareMySqlLockTable((sql, params = []) => this.run(connection, sql, params));
+        this.lockTable = ready;
+        // A failure (server gone) is tried again by the next withLock.
+        ready.catch(() => {
+          if (this.lockTable === ready) this.lockTable = null;
+        });
+      }
+      return new MySqlLockSession(connection, await this.lockTable, this.limits);
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
   }
 
   /** GET_LOCK names are server-wide and at most 64 characters: a hash of table and key. */
@@ -191,6 +231,7 @@ export class MySqlDriver implements SqlDriver {
   }
 
   classify(error: unknown): DriverErrorKind {
+    if (error instanceof QueryTimeoutError) return 'timeout';
     const e = (error ?? {}) as MySqlError;
     const errno = e.errno ?? -1;
     if (errno === 1062) return 'duplicate';
@@ -208,7 +249,9 @@ export class MySqlDriver implements SqlDriver {
     const e = (error ?? {}) as MySqlError;
     const o = this.options;
     let message = e.message ?? String(error);
-    if (e.errno === 1049)
+    if (error instanceof QueryTimeoutError)
+      message = `the server at ${o.host}:${o.port} did not answer within ${error.timeoutMs} ms (queryTimeoutMs ${o.queryTimeoutMs}); the connection was dropped`;
+    else if (e.errno === 1049)
       message = `database "${o.database}" does not exist on ${o.host}:${o.port}; create it first (CREATE DATABASE ${o.database}) or choose another database`;
     else if (this.classify(error) === 'connect' && e.errno === undefined)
       message = `cannot connect to ${o.host}:${o.port} (${e.code ?? 'error'}): ${message}`;
@@ -231,6 +274,11 @@ export class MySqlDriver implements SqlDriver {
     this.pool = null;
     if (pool) await pool.end();
   }
+}
+
+/** The session is gone or was dropped: never hand it back to the pool. */
+function isBroken(kind: DriverErrorKind): boolean {
+  return kind === 'connection' || kind === 'timeout';
 }
 
 /** 160 bits of SHA-256 in hex (lock names may compare case-insensitively). */

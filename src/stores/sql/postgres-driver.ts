@@ -1,21 +1,28 @@
 /**
  * The PostgreSQL side of the SQL driver shim, over pg's Pool: named prepared statements (every
  * value bound), READ COMMITTED transactions with a transaction-scoped advisory lock for the
- * insert path, and session advisory locks on a dedicated client for withLock.
+ * insert path, and session advisory locks on a dedicated client for withLock (postgres-lock.ts);
+ * every data statement has a client-side time limit (postgres-query.ts), so a server that hangs
+ * mid-query fails the call and its connection is dropped.
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ColumnName } from '../../token.js';
 import { loadDriver } from '../driver.js';
 import { postgresDialect, type TokenSql } from './dialect.js';
+import { LOCK_TABLE } from './lock-expiry.js';
+import { PostgresLockSession, preparePostgresLockTable } from './postgres-lock.js';
+import { runPostgres } from './postgres-query.js';
 import { preparePostgresTable } from './postgres-schema.js';
 import {
   CommitUncertainError,
   type DriverErrorKind,
   type LockSession,
+  QueryTimeoutError,
   type SqlDriver,
   type SqlRow,
   type SqlTransaction,
+  type StatementLimits,
+  statementTimeout,
   type TableInfo,
 } from './sql-driver.js';
 
@@ -30,6 +37,8 @@ export interface PostgresConnectionOptions {
   schema?: string;
   max: number;
   connectTimeoutMs: number;
+  /** How long the server may take to answer a statement (plus lock waits) before the call fails. */
+  queryTimeoutMs: number;
 }
 
 /** How long a statement waits for a row or advisory lock before failing (ms). */
@@ -57,6 +66,11 @@ export class PostgresDriver implements SqlDriver {
   private pool: pg.Pool | null = null;
   private readonly scope: string;
   private readonly place: { host: string; port: number; database: string };
+  private readonly limits: StatementLimits;
+  /** The lock side table (lock-expiry.ts), next to the token table. */
+  private readonly lockTableName: string;
+  /** Whether the lock side table is usable, found once per store. */
+  private lockTable: Promise<boolean> | null = null;
 
   constructor(private readonly options: PostgresConnectionOptions) {
     this.place = placeOf(options);
@@ -64,6 +78,8 @@ export class PostgresDriver implements SqlDriver {
     this.where = `PostgreSQL ${this.place.host}:${this.place.port}/${this.place.database}, table ${qualified}`;
     this.scope = qualified;
     this.insertLockName = `ztoken:insert:${qualified}`;
+    this.limits = { queryTimeoutMs: options.queryTimeoutMs, lockWaitMs: LOCK_WAIT_MS };
+    this.lockTableName = `${options.schema === undefined ? '' : `"${options.schema}".`}"${LOCK_TABLE}"`;
   }
 
   private config(): pg.ClientConfig {
@@ -97,7 +113,8 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<SqlRow[]> {
-    return (await this.getPool().query(statement(sql, params))).rows as SqlRow[];
+    // On any error the pool destroys the client; after a timeout that drops the hung socket.
+    return runPostgres(this.getPool(), sql, params, statementTimeout(sql, this.limits));
   }
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
@@ -105,20 +122,23 @@ export class PostgresDriver implements SqlDriver {
     let broken = false;
     let commitSent = false;
     try {
-      await client.query('BEGIN');
+      const run = (sql: string, params: readonly unknown[] = [], waitsForLock = false) =>
+        runPostgres(client, sql, params, statementTimeout(sql, this.limits, waitsForLock));
+      await run('BEGIN');
       const tx: SqlTransaction = {
-        query: async (sql, params = []) => (await client.query(statement(sql, params))).rows as SqlRow[],
+        query: (sql, params = []) => run(sql, params),
         serialize: async (name) => {
-          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
+          await run('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name], true);
         },
       };
       const result = await fn(tx);
       commitSent = true;
-      await client.query('COMMIT');
+      await run('COMMIT');
       return result;
     } catch (error) {
-      if (this.classify(error) === 'connection') broken = true;
-      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      const kind = this.classify(error);
+      if (kind === 'connection' || kind === 'timeout') broken = true;
+      if (!broken) await runPostgres(client, 'ROLLBACK', [], this.limits.queryTimeoutMs).catch(() => (broken = true));
       throw commitSent && broken ? new CommitUncertainError(error) : error;
     } finally {
       client.release(broken ? true : undefined);
@@ -135,23 +155,23 @@ export class PostgresDriver implements SqlDriver {
     client.on('error', () => undefined);
     try {
       await client.connect();
+      if (!this.lockTable) {
+        const ready = preparePostgresLockTable(
+          (sql, params = []) => runPostgres(client, sql, params, statementTimeout(sql, this.limits)),
+          this.lockTableName,
+        );
+        this.lockTable = ready;
+        // A failure (server gone) is tried again by the next withLock.
+        ready.catch(() => {
+          if (this.lockTable === ready) this.lockTable = null;
+        });
+      }
+      return new PostgresLockSession(client, this.lockTableName, await this.lockTable, this.limits);
     } catch (error) {
+      client.connection.stream.destroy();
       client.end().catch(() => undefined);
       throw error;
     }
-    return {
-      tryLock: async (name) => {
-        const result = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [name]);
-        return result.rows[0]?.got === true;
-      },
-      release: async (name) => {
-        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
-        await client.end();
-      },
-      destroy: () => {
-        client.end().catch(() => undefined);
-      },
-    };
   }
 
   lockName(key: string): string {
@@ -159,6 +179,7 @@ export class PostgresDriver implements SqlDriver {
   }
 
   classify(error: unknown): DriverErrorKind {
+    if (error instanceof QueryTimeoutError) return 'timeout';
     const e = (error ?? {}) as PgError;
     const code = e.code ?? '';
     if (code === '23505') return 'duplicate';
@@ -176,7 +197,9 @@ export class PostgresDriver implements SqlDriver {
     const e = (error ?? {}) as PgError;
     const { host, port, database } = this.place;
     let message = e.message ?? String(error);
-    if (e.code === '3D000')
+    if (error instanceof QueryTimeoutError)
+      message = `the server at ${host}:${port} did not answer within ${error.timeoutMs} ms (queryTimeoutMs ${this.options.queryTimeoutMs}); the connection was dropped`;
+    else if (e.code === '3D000')
       message = `database "${database}" does not exist on ${host}:${port}; create it first (CREATE DATABASE ${database}) or choose another database`;
     else if (e.code === '3F000')
       message = `${message} in database ${database} on ${host}:${port}; create the schema first or choose another`;
@@ -200,18 +223,6 @@ export class PostgresDriver implements SqlDriver {
     this.pool = null;
     if (pool) await pool.end();
   }
-}
-
-const statementNames = new Map<string, string | null>();
-
-/** A named prepared statement for data statements (parsed once per connection), plain otherwise. */
-function statement(text: string, values: readonly unknown[]): pg.QueryConfig {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = /^(SELECT|INSERT|UPDATE|DELETE)\b/.test(text) ? `zt_${createHash('sha1').update(text).digest('hex').slice(0, 24)}` : null;
-    if (statementNames.size < 10_000) statementNames.set(text, name);
-  }
-  return name === null ? { text, values: values as unknown[] } : { name, text, values: values as unknown[] };
 }
 
 /** host, port and database for messages, from the options or the connection string (never the password). */

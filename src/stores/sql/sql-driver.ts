@@ -22,10 +22,33 @@ export interface SqlTransaction extends SqlRunner {
   serialize(name: string): Promise<void>;
 }
 
-/** A dedicated connection holding named session locks (withLock). */
+/** The session holding a lock, as recorded by it when it took the lock (see lock-expiry.ts). */
+export interface LockHolder {
+  /** The holder's session: MySQL connection id, PostgreSQL backend pid. */
+  session: number;
+  owner: string;
+  /** Milliseconds until the lock expires, by the server's clock (zero or less: expired). */
+  remainingMs: number;
+}
+
+/**
+ * A dedicated connection holding named session locks (withLock). One session takes a lock at
+ * most once (the store opens a new one per withLock), so a session found holding a lock past
+ * its expiry can never be holding a fresh one.
+ */
 export interface LockSession {
-  /** Takes the lock without waiting; true when taken. */
-  tryLock(name: string): Promise<boolean>;
+  /**
+   * Takes the lock without waiting and, in the same statement, records owner and expiry (ttlMs
+   * from now by the server's clock) where waiters can read them; true when taken.
+   */
+  tryLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Who holds `name` and when it expires; null when it is free or its holder left no record. */
+  findHolder(name: string): Promise<LockHolder | null>;
+  /**
+   * Ends the holder's session if it still holds `name` as `holder.owner` past its expiry (checked
+   * again by the server at that moment); the server then frees the lock. False when not ended.
+   */
+  endExpiredHolder(name: string, holder: LockHolder): Promise<boolean>;
   /** Releases the lock and ends the session. */
   release(name: string): Promise<void>;
   /** Drops the connection at once; the server frees every lock it held. */
@@ -45,11 +68,22 @@ export interface TableInfo {
 
 /**
  * How a failure is handled: `connection` (the session died: retry on a new one), `connect`
- * (the server cannot be reached or refuses us: fail fast), `duplicate` (primary key taken:
- * recompute and retry), `deadlock` (retry), `bad-value` (a value the column cannot hold: too long, bad characters),
- * `lock-timeout`, `no-table` (dropped underneath us: create it again next time), `other`.
+ * (the server cannot be reached or refuses us: fail fast), `timeout` (the server did not answer
+ * a statement within queryTimeoutMs: the session was dropped; fail fast, no retry), `duplicate`
+ * (primary key taken: recompute and retry), `deadlock` (retry), `bad-value` (a value the column
+ * cannot hold: too long, bad characters), `lock-timeout`, `no-table` (dropped underneath us:
+ * create it again next time), `other`.
  */
-export type DriverErrorKind = 'connection' | 'connect' | 'duplicate' | 'deadlock' | 'bad-value' | 'lock-timeout' | 'no-table' | 'other';
+export type DriverErrorKind =
+  | 'connection'
+  | 'connect'
+  | 'timeout'
+  | 'duplicate'
+  | 'deadlock'
+  | 'bad-value'
+  | 'lock-timeout'
+  | 'no-table'
+  | 'other';
 
 export interface SqlDriver extends SqlRunner {
   readonly dialect: SqlDialect;
@@ -63,7 +97,10 @@ export interface SqlDriver extends SqlRunner {
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /** Creates the table when missing, adds lookup indexes when allowed, and describes it. */
   prepareTable(sql: TokenSql, idNumberExpression: string): Promise<TableInfo>;
-  /** Opens a dedicated session for withLock. */
+  /**
+   * Opens a dedicated session for withLock; the first one of a store also makes sure the lock side
+   * table exists (lock-expiry.ts), or finds that it may not be created (locks then go unrecorded).
+   */
   openLockSession(): Promise<LockSession>;
   /** The name of the session lock for `key`, scoped to this store's table. */
   lockName(key: string): string;
@@ -89,4 +126,59 @@ export class CommitUncertainError extends Error {
     super('the connection was lost while committing');
     this.name = 'CommitUncertainError';
   }
+}
+
+/** A statement got no answer within its time limit; the connection it ran on was dropped. */
+export class QueryTimeoutError extends Error {
+  readonly code = 'QUERY_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** How long a server may take to answer a statement before the store gives up on it. */
+export interface StatementLimits {
+  /** For every data statement (the store option queryTimeoutMs). */
+  queryTimeoutMs: number;
+  /** The server-side wait for a row or named lock that a statement may legitimately spend on top. */
+  lockWaitMs: number;
+}
+
+/**
+ * The client-side time limit of one statement, so a server that hangs mid-query fails the call
+ * instead of blocking it forever: reads get queryTimeoutMs; statements that may wait for a row or
+ * named lock (writes, FOR UPDATE, GET_LOCK) get the server's lock wait on top, so the server's own
+ * lock-timeout error comes first; DDL gets none (building an index on a big table may be slow).
+ * Statements that wait for a named lock say so with `waitsForLock`.
+ */
+export function statementTimeout(sql: string, limits: StatementLimits, waitsForLock = false): number | undefined {
+  if (/^\s*(CREATE|ALTER|DROP)\b/i.test(sql)) return undefined;
+  const waits = waitsForLock || /^\s*(INSERT|UPDATE|DELETE)\b|\bFOR UPDATE\s*$/i.test(sql);
+  return limits.queryTimeoutMs + (waits ? limits.lockWaitMs : 0);
+}
+
+/**
+ * Resolves or rejects as `work` does, unless `timeoutMs` passes first: then `abandon` drops the
+ * connection (a hung server must not keep it, nor the statements queued behind) and the call
+ * rejects with QueryTimeoutError.
+ */
+export function withStatementTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, abandon: () => void): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      abandon();
+      reject(new QueryTimeoutError(timeoutMs));
+    }, timeoutMs);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -5,7 +5,7 @@
 import { DBStore } from '../../../src/stores/mysql.js';
 import { PostgresStore } from '../../../src/stores/postgres.js';
 import type { TokenStore } from '../../../src/store.js';
-import { sampleToken } from '../../../src/testing/index.js';
+import { sampleToken } from '../../../src/testing/sample.js';
 import { mysqlTarget, postgresTarget } from './sql-admin.js';
 
 const [engine, database, table, mode, workerId, countText] = process.argv.slice(2);
