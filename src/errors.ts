@@ -32,11 +32,7 @@ export class TokenStoreError extends ZTokenError {
   declare readonly reason: TokenStoreReason;
   /** The offending field of a token, when there is one (e.g. 'expiryTime'). */
   readonly field: string | undefined;
-  constructor(
-    reason: TokenStoreReason,
-    message: string,
-    options?: { cause?: unknown; field?: string },
-  ) {
+  constructor(reason: TokenStoreReason, message: string, options?: { cause?: unknown; field?: string }) {
     super('TOKEN_STORE', reason, message, options);
     this.field = options?.field;
   }

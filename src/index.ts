@@ -44,7 +44,15 @@ export { PostgresStore, type PostgresStoreOptions } from './stores/postgres.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis.js';
 export { EncryptedStore, type EncryptedStoreOptions } from './crypto/encrypted-store.js';
 export { type EncryptionKey, generateKey, KEYS_ENV_VAR, loadKeysFromEnv, loadKeysFromFile } from './crypto/keys.js';
-export { DEFAULT_STORE_URL, describeStoreUrl, isEncryptedStoreUrl, KEY_FILE_ENV_VAR, openStore, type OpenStoreOptions, SUPPORTED_SCHEMES } from './stores/url.js';
+export {
+  DEFAULT_STORE_URL,
+  describeStoreUrl,
+  isEncryptedStoreUrl,
+  KEY_FILE_ENV_VAR,
+  openStore,
+  type OpenStoreOptions,
+  SUPPORTED_SCHEMES,
+} from './stores/url.js';
 export { type Logger, TokenManager, type TokenManagerOptions } from './manager/token-manager.js';
 export type { TokenSelector } from './manager/selector.js';
 export type { TokenEventInfo, TokenManagerEvents } from './manager/events.js';

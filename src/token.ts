@@ -51,9 +51,10 @@ export const COLUMN_NAMES = [
 ] as const;
 export type ColumnName = (typeof COLUMN_NAMES)[number];
 
-export const COLUMN_OF: Record<TokenField, ColumnName> = Object.fromEntries(
-  TOKEN_FIELDS.map((f, i) => [f, COLUMN_NAMES[i]]),
-) as Record<TokenField, ColumnName>;
+export const COLUMN_OF: Record<TokenField, ColumnName> = Object.fromEntries(TOKEN_FIELDS.map((f, i) => [f, COLUMN_NAMES[i]])) as Record<
+  TokenField,
+  ColumnName
+>;
 
 /** Fields whose values are secrets: never logged or printed whole. */
 export const SECRET_FIELDS = ['clientSecret', 'refreshToken', 'accessToken', 'grantToken'] as const;
@@ -61,13 +62,7 @@ export type SecretField = (typeof SECRET_FIELDS)[number];
 
 /** Fields a row can be looked up by. */
 export type LookupField = 'id' | 'userName' | 'accessToken' | 'grantToken' | 'refreshToken';
-export const LOOKUP_FIELDS: readonly LookupField[] = [
-  'id',
-  'userName',
-  'accessToken',
-  'grantToken',
-  'refreshToken',
-];
+export const LOOKUP_FIELDS: readonly LookupField[] = ['id', 'userName', 'accessToken', 'grantToken', 'refreshToken'];
 
 /** Ids are decimal strings in Zoho's varchar(10) column. */
 export const MAX_ID_LENGTH = 10;
@@ -180,7 +175,10 @@ export function normalizeToken(input: unknown): OAuthToken {
 export function parseExpiry(value: unknown, field = 'expiryTime'): number {
   const n = typeof value === 'string' && /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    fail(field, `must be epoch milliseconds (a non-negative whole number), got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : typeName(value)}`);
+    fail(
+      field,
+      `must be epoch milliseconds (a non-negative whole number), got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : typeName(value)}`,
+    );
   }
   return n;
 }

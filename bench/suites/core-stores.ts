@@ -16,7 +16,10 @@ import type { BenchContext } from '../lib.js';
 import { seededRandom } from '../lib.js';
 
 export const benchToken = (i: number) =>
-  sampleToken(`user${i}@zylker.com`, { refreshToken: `1000.${i.toString(16).padStart(32, '0')}.refresh`, accessToken: `1000.${i.toString(16).padStart(32, '0')}.access` });
+  sampleToken(`user${i}@zylker.com`, {
+    refreshToken: `1000.${i.toString(16).padStart(32, '0')}.refresh`,
+    accessToken: `1000.${i.toString(16).padStart(32, '0')}.access`,
+  });
 
 async function fill(store: TokenStore, count: number): Promise<void> {
   for (let i = 1; i <= count; i++) await store.saveToken({ ...benchToken(i), id: String(i) });

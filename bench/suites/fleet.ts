@@ -34,7 +34,12 @@ function recordRaces(ctx: BenchContext, store: string, mode: FleetMode, races: R
   const distinct = races.map((r) => Object.keys(r.tokens).length);
   const served = races.reduce((sum, r) => sum + r.callersServed, 0);
   const failures = races.reduce((sum, r) => sum + r.failures.length, 0);
-  const verdict = mode === 'coordinated' ? (refreshes.every((n) => n === 1) && failures === 0 ? 'target met' : 'TARGET MISSED') : 'no lock: for comparison';
+  const verdict =
+    mode === 'coordinated'
+      ? refreshes.every((n) => n === 1) && failures === 0
+        ? 'target met'
+        : 'TARGET MISSED'
+      : 'no lock: for comparison';
   ctx.record({
     suite: SUITE,
     subject: store,
@@ -81,7 +86,9 @@ async function runStore(ctx: BenchContext, emulator: Emulator, fleet: Fleet, ent
         `401s ${soak.apiRejected}, refreshes ${soak.refreshes} (limit ${lifetimes}); ${soakOk ? 'target met' : 'TARGET MISSED'}` +
         (soak.failures.length ? `; first failure: ${soak.failures[0]}` : ''),
     });
-    console.log(`${entry.name} soak: calls ${soak.calls}, failed ${soak.failed}, throttled ${soak.throttleErrors}/${soak.throttledAtZoho}, refreshes ${soak.refreshes}`);
+    console.log(
+      `${entry.name} soak: calls ${soak.calls}, failed ${soak.failed}, throttled ${soak.throttleErrors}/${soak.throttledAtZoho}, refreshes ${soak.refreshes}`,
+    );
 
     const uncoordinated: RaceResult[] = [];
     for (let round = 0; round < ROUNDS; round++) uncoordinated.push(await fleet.raceForExpiredToken('uncoordinated', CALLERS));
@@ -109,7 +116,14 @@ export async function run(ctx: BenchContext): Promise<void> {
     for (const entry of await fleetStores(dir)) {
       if (entry.skip !== null) {
         console.log(`skipped ${entry.name}: ${entry.skip}`);
-        ctx.record({ suite: SUITE, subject: entry.name, operation: 'fleet', medianUs: Number.NaN, samples: 0, note: `skipped: ${entry.skip}` });
+        ctx.record({
+          suite: SUITE,
+          subject: entry.name,
+          operation: 'fleet',
+          medianUs: Number.NaN,
+          samples: 0,
+          note: `skipped: ${entry.skip}`,
+        });
         continue;
       }
       const started = performance.now();
@@ -117,7 +131,14 @@ export async function run(ctx: BenchContext): Promise<void> {
         await runStore(ctx, emulator, fleet, entry);
       } catch (error) {
         console.log(`${entry.name} failed: ${(error as Error).message}`);
-        ctx.record({ suite: SUITE, subject: entry.name, operation: 'fleet', medianUs: Number.NaN, samples: 0, note: `failed: ${(error as Error).message}` });
+        ctx.record({
+          suite: SUITE,
+          subject: entry.name,
+          operation: 'fleet',
+          medianUs: Number.NaN,
+          samples: 0,
+          note: `failed: ${(error as Error).message}`,
+        });
       }
       console.log(`${entry.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }

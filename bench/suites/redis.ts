@@ -54,14 +54,27 @@ async function measureSize(ctx: BenchContext, raw: Redis, count: number): Promis
       await store.importTokens(batch);
     }
     const loadUs = (performance.now() - started) * 1000;
-    ctx.record({ suite: SUITE, subject: 'RedisStore', operation: 'importTokens (pipelined load), per token', tokens: count, medianUs: loadUs / count, samples: count, note: `${(loadUs / 1e6).toFixed(2)} s in all` });
+    ctx.record({
+      suite: SUITE,
+      subject: 'RedisStore',
+      operation: 'importTokens (pipelined load), per token',
+      tokens: count,
+      medianUs: loadUs / count,
+      samples: count,
+      note: `${(loadUs / 1e6).toFixed(2)} s in all`,
+    });
 
     const random = seededRandom(count);
     const pick = () => 1 + Math.floor(random() * count);
     // Lookups are built before timing so the figures are the store's, not the harness's.
     const queries = Array.from({ length: 4096 }, () => {
       const i = pick();
-      return { id: String(i), key: store.keys.token(String(i)), index: store.keys.index('refreshToken', benchToken(i).refreshToken!), partial: { ...CLIENT, refreshToken: benchToken(i).refreshToken } };
+      return {
+        id: String(i),
+        key: store.keys.token(String(i)),
+        index: store.keys.index('refreshToken', benchToken(i).refreshToken!),
+        partial: { ...CLIENT, refreshToken: benchToken(i).refreshToken },
+      };
     });
     let q = 0;
     const next = () => queries[q++ & 4095]!;
@@ -99,9 +112,30 @@ async function measureSize(ctx: BenchContext, raw: Redis, count: number): Promis
     ]);
     const floor = hgetall!.medianUs;
     ctx.record({ suite: SUITE, subject: 'raw ioredis', operation: 'HGETALL of one hash', tokens: count, ...hgetall!, note: 'the floor' });
-    ctx.record({ suite: SUITE, subject: 'raw ioredis', operation: 'ZRANGE index + HGETALL (2 round trips)', tokens: count, ...twoTrips!, note: `${(twoTrips!.medianUs / floor).toFixed(2)}x raw HGETALL: the alternative to the find script` });
-    ctx.record({ suite: SUITE, subject: 'RedisStore', operation: 'findToken (by refresh token)', tokens: count, ...find!, note: `${(find!.medianUs / floor).toFixed(2)}x raw HGETALL` });
-    ctx.record({ suite: SUITE, subject: 'RedisStore', operation: 'findTokenById', tokens: count, ...byId!, note: `${(byId!.medianUs / floor).toFixed(2)}x raw HGETALL` });
+    ctx.record({
+      suite: SUITE,
+      subject: 'raw ioredis',
+      operation: 'ZRANGE index + HGETALL (2 round trips)',
+      tokens: count,
+      ...twoTrips!,
+      note: `${(twoTrips!.medianUs / floor).toFixed(2)}x raw HGETALL: the alternative to the find script`,
+    });
+    ctx.record({
+      suite: SUITE,
+      subject: 'RedisStore',
+      operation: 'findToken (by refresh token)',
+      tokens: count,
+      ...find!,
+      note: `${(find!.medianUs / floor).toFixed(2)}x raw HGETALL`,
+    });
+    ctx.record({
+      suite: SUITE,
+      subject: 'RedisStore',
+      operation: 'findTokenById',
+      tokens: count,
+      ...byId!,
+      note: `${(byId!.medianUs / floor).toFixed(2)}x raw HGETALL`,
+    });
 
     let n = 0;
     const save = await ctx.measure(async () => {
@@ -109,13 +143,28 @@ async function measureSize(ctx: BenchContext, raw: Redis, count: number): Promis
       n++;
       await store.saveToken({ ...benchToken(i), accessToken: `1000.updated.${n}`, expiryTime: 1_800_000_000_000 + n });
     });
-    ctx.record({ suite: SUITE, subject: 'RedisStore', operation: 'saveToken (update)', tokens: count, ...save, note: 'one Lua script: relocate, rewrite hash and index' });
+    ctx.record({
+      suite: SUITE,
+      subject: 'RedisStore',
+      operation: 'saveToken (update)',
+      tokens: count,
+      ...save,
+      note: 'one Lua script: relocate, rewrite hash and index',
+    });
 
     // One atomic script: Redis serves no one else meanwhile, so this is how long it blocks.
     const dropStarted = performance.now();
     await store.deleteTokens();
     const dropUs = (performance.now() - dropStarted) * 1000;
-    ctx.record({ suite: SUITE, subject: 'RedisStore', operation: 'deleteTokens (all, one script)', tokens: count, medianUs: dropUs, samples: 1, note: 'blocks the server this long' });
+    ctx.record({
+      suite: SUITE,
+      subject: 'RedisStore',
+      operation: 'deleteTokens (all, one script)',
+      tokens: count,
+      medianUs: dropUs,
+      samples: 1,
+      note: 'blocks the server this long',
+    });
   } finally {
     await store.deleteTokens().catch(() => undefined);
     await store.close();

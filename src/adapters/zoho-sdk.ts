@@ -78,7 +78,11 @@ export function zohoSdkStore(store: TokenStore, options: ZohoSdkStoreOptions = {
     findTokenById(id) {
       return run('getTokenById', null, async () => {
         const found = await store.findTokenById(id);
-        if (!found) throw sdkException(classes, `Exception in getTokenById - ${name} : ${GIVEN_ID_IS_INVALID} (no token has id ${JSON.stringify(id)})`);
+        if (!found)
+          throw sdkException(
+            classes,
+            `Exception in getTokenById - ${name} : ${GIVEN_ID_IS_INVALID} (no token has id ${JSON.stringify(id)})`,
+          );
         return toSdkToken(found, classes);
       });
     },

@@ -94,7 +94,6 @@ export function addStoreOption(command: Command): Command {
   return addKeyFileOption(command);
 }
 
-
 /** --key-file: where the keys of a `?encrypt=1` store come from (program.ts copies it to the runtime). */
 export function addKeyFileOption(command: Command): Command {
   return command.addOption(

@@ -74,7 +74,8 @@ class CacheBound {
   }
 }
 
-const perField = () => Object.fromEntries(SECRET_FIELDS.map((f) => [f, new Map<string, string>()])) as Record<SecretField, Map<string, string>>;
+const perField = () =>
+  Object.fromEntries(SECRET_FIELDS.map((f) => [f, new Map<string, string>()])) as Record<SecretField, Map<string, string>>;
 
 export class FieldCipher {
   // Private fields: util.inspect and JSON.stringify of a store never show key material.
@@ -104,7 +105,6 @@ export class FieldCipher {
     return [...this.#byId.keys()];
   }
 
-
   get newestKeyId(): string {
     return this.#newest().id;
   }
@@ -121,9 +121,13 @@ export class FieldCipher {
     const cached = key.encrypted[field].get(plaintext);
     if (cached !== undefined) return cached;
     if (LONE_SURROGATE.test(plaintext)) {
-      throw new TokenStoreError('INVALID_TOKEN', `Invalid token: ${field} contains an unpaired UTF-16 surrogate and cannot be stored as text`, {
-        field,
-      });
+      throw new TokenStoreError(
+        'INVALID_TOKEN',
+        `Invalid token: ${field} contains an unpaired UTF-16 surrogate and cannot be stored as text`,
+        {
+          field,
+        },
+      );
     }
     const iv = createHmac('sha256', key.macKey).update(`${field}\u0000${plaintext}`, 'utf8').digest().subarray(0, IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.encKey, iv);
@@ -174,7 +178,12 @@ export class FieldCipher {
     return plaintext;
   }
 
-  #decryptError(field: SecretField, tokenId: string, keyId: string | undefined, problem: 'unknown' | 'malformed' | 'unauthentic'): TokenStoreError {
+  #decryptError(
+    field: SecretField,
+    tokenId: string,
+    keyId: string | undefined,
+    problem: 'unknown' | 'malformed' | 'unauthentic',
+  ): TokenStoreError {
     const why =
       keyId === undefined
         ? 'the stored value is not a well-formed encrypted value'

@@ -157,7 +157,11 @@ export class EncryptedStore implements TokenStore {
     const under = (keyId: string | undefined): OAuthToken => {
       const form = (f: SecretField, v: string) => (keyId === undefined ? v : this.#cipher.encrypt(f, v, keyId));
       if (field === 'accessToken') return { accessToken: form(field, rule.value) };
-      return { clientId, clientSecret: clientSecret === undefined ? undefined : form('clientSecret', clientSecret), [field]: form(field, rule.value) };
+      return {
+        clientId,
+        clientSecret: clientSecret === undefined ? undefined : form('clientSecret', clientSecret),
+        [field]: form(field, rule.value),
+      };
     };
     const partials = this.#cipher.newestFirstKeyIds.map(under);
     // A caller's value that looks encrypted is not a legacy plaintext: never match it as one.

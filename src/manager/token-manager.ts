@@ -117,7 +117,9 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     this.resolveUserName = options.resolveUserName ?? true;
     this.logger = options.logger ?? {};
     const dataCenter = options.dataCenter ?? 'US';
-    this.apiDomain = options.apiDomain ?? (options.accountsUrl && !options.dataCenter ? options.accountsUrl : apiDomainFor(dataCenter, options.environment ?? 'production'));
+    this.apiDomain =
+      options.apiDomain ??
+      (options.accountsUrl && !options.dataCenter ? options.accountsUrl : apiDomainFor(dataCenter, options.environment ?? 'production'));
     this.accounts = new AccountsClient({
       accountsUrl: options.accountsUrl ?? accountsUrlFor(dataCenter),
       clientId: this.clientId,
@@ -222,7 +224,9 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const target = resolveUrl(url, token.apiDomain ?? this.apiDomain);
     const first = await this.fetchImpl(target, withAuth(init, token.accessToken ?? ''));
     if (first.status !== 401 || !(await isInvalidToken(first))) return first;
-    this.logger.info?.(`401 INVALID_TOKEN for ${describeSelector(selector)} with access token ${redact(token.accessToken)}: refreshing once`);
+    this.logger.info?.(
+      `401 INVALID_TOKEN for ${describeSelector(selector)} with access token ${redact(token.accessToken)}: refreshing once`,
+    );
     const fresh = await this.refreshOnce(token.id, token.accessToken ?? '');
     return this.fetchImpl(target, withAuth(init, fresh.accessToken ?? ''));
   }
@@ -287,7 +291,9 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         throw new TokenStoreError('NOT_FOUND', `Token id ${id} is no longer stored (deleted or revoked)`);
       }
       const stillNeeded =
-        rejected !== null ? current.accessToken === rejected || !current.accessToken : !current.accessToken || isExpired(current, this.now(), this.skewMs);
+        rejected !== null
+          ? current.accessToken === rejected || !current.accessToken
+          : !current.accessToken || isExpired(current, this.now(), this.skewMs);
       if (!stillNeeded) {
         this.remember(current);
         return current;
@@ -343,7 +349,9 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       return refreshed;
     }
     this.remember(saved);
-    this.logger.debug?.(`Refreshed token id ${saved.id}; access token ${redact(saved.accessToken)} valid until ${new Date(saved.expiryTime ?? 0).toISOString()}`);
+    this.logger.debug?.(
+      `Refreshed token id ${saved.id}; access token ${redact(saved.accessToken)} valid until ${new Date(saved.expiryTime ?? 0).toISOString()}`,
+    );
     this.emit('refresh', info(saved));
     this.emit('save', info(saved));
     return saved;

@@ -71,9 +71,10 @@ export class SQLiteStore implements TokenStore {
       this.prepareSchema();
       const s = this.sql;
       const prepare = (text: string) => this.db.prepare(text).raw(true);
-      this.select = Object.fromEntries(
-        Object.entries(s.selectBy).map(([field, text]) => [field, prepare(text)]),
-      ) as Record<LookupField, Statement>;
+      this.select = Object.fromEntries(Object.entries(s.selectBy).map(([field, text]) => [field, prepare(text)])) as Record<
+        LookupField,
+        Statement
+      >;
       this.stmts = {
         selectAll: prepare(s.selectAll),
         insert: this.db.prepare(s.insert),
@@ -103,9 +104,7 @@ export class SQLiteStore implements TokenStore {
     const table = this.sql.table;
     const idIndex = `"${table.slice(1, -1)}_id_len_idx"`;
     this.db.exec(`CREATE INDEX IF NOT EXISTS ${idIndex} ON ${table} (length("id"), "id")`);
-    this.db.exec(
-      `CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)`,
-    );
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
   }
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {

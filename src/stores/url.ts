@@ -39,7 +39,9 @@ export function describeStoreUrl(url: string): string {
 
 function splitQuery(rest: string): { body: string; query: URLSearchParams } {
   const at = rest.indexOf('?');
-  return at < 0 ? { body: rest, query: new URLSearchParams() } : { body: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) };
+  return at < 0
+    ? { body: rest, query: new URLSearchParams() }
+    : { body: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) };
 }
 
 /** `sqlite:./x.db`, `sqlite:/abs/x.db`, `sqlite:///abs/x.db`, `file://./x` all name a path. */

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../errors.js';
 import { supportsLocking, type TokenStore } from '../store.js';
-import { type OAuthToken, SECRET_FIELDS, type StoredToken } from '../token.js';
+import { type OAuthToken, SECRET_FIELDS } from '../token.js';
 import { outcomeOf, ReferenceModel } from './model.js';
 import { CLIENT, sampleToken } from './sample.js';
 
@@ -105,7 +105,12 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
     describe('findToken matching rules and their priority', () => {
       beforeEach(async () => {
         await store.saveToken(sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }));
-        await store.saveToken({ ...CLIENT, refreshToken: '1000.refresh.nameless', accessToken: '1000.access.nameless', grantToken: '1000.grant.nameless' });
+        await store.saveToken({
+          ...CLIENT,
+          refreshToken: '1000.refresh.nameless',
+          accessToken: '1000.access.nameless',
+          grantToken: '1000.grant.nameless',
+        });
       });
 
       it('1. finds by user name', async () => {
@@ -166,13 +171,17 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         const first = await store.saveToken(sampleToken('alice'));
         const second = await store.saveToken(sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }));
         expect(second.id).toBe(first.id);
-        expect(await store.getTokens()).toEqual([{ ...sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }), id: first.id }]);
+        expect(await store.getTokens()).toEqual([
+          { ...sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }), id: first.id },
+        ]);
       });
 
       it('updates by access token when no client credentials are given', async () => {
         await store.saveToken({ accessToken: '1000.access.x', expiryTime: 1 });
         const saved = await store.saveToken({ accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' });
-        expect(await store.getTokens()).toEqual([{ id: saved.id, accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' }]);
+        expect(await store.getTokens()).toEqual([
+          { id: saved.id, accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' },
+        ]);
       });
 
       it('updates by grant token with client credentials', async () => {
@@ -244,13 +253,21 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('rejects a non-numeric expiryTime, naming the field', async () => {
-        await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: 'soon' as unknown as number })), 'INVALID_TOKEN', 'expiryTime');
+        await expectStoreError(
+          store.saveToken(sampleToken('a', { expiryTime: 'soon' as unknown as number })),
+          'INVALID_TOKEN',
+          'expiryTime',
+        );
         await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: Number.NaN })), 'INVALID_TOKEN', 'expiryTime');
         await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: -1 })), 'INVALID_TOKEN', 'expiryTime');
       });
 
       it('rejects a field of the wrong type, naming it', async () => {
-        await expectStoreError(store.saveToken(sampleToken('a', { refreshToken: 12 as unknown as string })), 'INVALID_TOKEN', 'refreshToken');
+        await expectStoreError(
+          store.saveToken(sampleToken('a', { refreshToken: 12 as unknown as string })),
+          'INVALID_TOKEN',
+          'refreshToken',
+        );
       });
 
       it('rejects an empty or malformed id', async () => {
@@ -270,7 +287,10 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
 
       it('error messages never contain a secret whole', async () => {
         const secret = '1000.topsecret.0123456789abcdef0123456789abcdef';
-        const error = await expectStoreError(store.saveToken({ userName: 'a', refreshToken: secret, expiryTime: 'x' as unknown as number }), 'INVALID_TOKEN');
+        const error = await expectStoreError(
+          store.saveToken({ userName: 'a', refreshToken: secret, expiryTime: 'x' as unknown as number }),
+          'INVALID_TOKEN',
+        );
         expect(error.message).not.toContain(secret);
       });
     });
@@ -282,7 +302,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         newline: 'line1\nline2\r\nline3',
         unicode: 'Zoë 日本語 🚀 \u00e9\u0301',
         spaces: '  padded value  ',
-        long: 'x'.repeat(254) + 'y',
+        long: `${'x'.repeat(254)}y`,
         sqlish: "'; DROP TABLE oauthtoken; --",
         backslash: 'C:\\path\\to\\"file"\\',
       };
@@ -360,9 +380,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
 
     describe('concurrency', () => {
       it('50 simultaneous saves of one user leave one row', async () => {
-        await Promise.all(
-          Array.from({ length: 50 }, (_, i) => store.saveToken(sampleToken('alice', { accessToken: `1000.access.${i}` }))),
-        );
+        await Promise.all(Array.from({ length: 50 }, (_, i) => store.saveToken(sampleToken('alice', { accessToken: `1000.access.${i}` }))));
         const all = await store.getTokens();
         expect(all).toHaveLength(1);
         expect(all[0]?.userName).toBe('alice');
@@ -439,8 +457,14 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
 
       it('rejects a bad key or ttl', async (ctx) => {
         if (!supportsLocking(store)) return ctx.skip();
-        await expectStoreError(store.withLock('', 1000, async () => 1), 'INVALID_ARGUMENT');
-        await expectStoreError(store.withLock('k', 0, async () => 1), 'INVALID_ARGUMENT');
+        await expectStoreError(
+          store.withLock('', 1000, async () => 1),
+          'INVALID_ARGUMENT',
+        );
+        await expectStoreError(
+          store.withLock('k', 0, async () => 1),
+          'INVALID_ARGUMENT',
+        );
       });
     });
 
@@ -471,37 +495,39 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         { weight: 1, arbitrary: fc.constant({ op: 'deleteAll' as const }) },
       );
 
-      it('same results for every operation', async () => {
-        await fc.assert(
-          fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
-            await store.deleteTokens();
-            const model = new ReferenceModel();
-            for (const step of ops) {
-              const [actual, expected] = await (async () => {
-                switch (step.op) {
-                  case 'save':
-                    return [await outcomeOf(() => store.saveToken(step.token)), await outcomeOf(() => model.saveToken(step.token))];
-                  case 'find':
-                    return [await outcomeOf(() => store.findToken(step.token)), await outcomeOf(() => model.findToken(step.token))];
-                  case 'findById':
-                    return [await outcomeOf(() => store.findTokenById(step.id)), await outcomeOf(() => model.findTokenById(step.id))];
-                  case 'delete':
-                    return [await outcomeOf(() => store.deleteToken(step.id)), await outcomeOf(() => model.deleteToken(step.id))];
-                  case 'getAll':
-                    return [await outcomeOf(() => store.getTokens()), await outcomeOf(() => model.getTokens())];
-                  case 'deleteAll':
-                    return [await outcomeOf(() => store.deleteTokens()), await outcomeOf(() => model.deleteTokens())];
-                }
-              })();
-              expect(actual, JSON.stringify(step)).toEqual(expected);
-            }
-            expect(await store.getTokens()).toEqual(model.getTokens());
-          }),
-          { numRuns: options.propertyRuns ?? 40 },
-        );
-      }, Math.max(timeout, 120_000));
+      it(
+        'same results for every operation',
+        async () => {
+          await fc.assert(
+            fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
+              await store.deleteTokens();
+              const model = new ReferenceModel();
+              for (const step of ops) {
+                const [actual, expected] = await (async () => {
+                  switch (step.op) {
+                    case 'save':
+                      return [await outcomeOf(() => store.saveToken(step.token)), await outcomeOf(() => model.saveToken(step.token))];
+                    case 'find':
+                      return [await outcomeOf(() => store.findToken(step.token)), await outcomeOf(() => model.findToken(step.token))];
+                    case 'findById':
+                      return [await outcomeOf(() => store.findTokenById(step.id)), await outcomeOf(() => model.findTokenById(step.id))];
+                    case 'delete':
+                      return [await outcomeOf(() => store.deleteToken(step.id)), await outcomeOf(() => model.deleteToken(step.id))];
+                    case 'getAll':
+                      return [await outcomeOf(() => store.getTokens()), await outcomeOf(() => model.getTokens())];
+                    case 'deleteAll':
+                      return [await outcomeOf(() => store.deleteTokens()), await outcomeOf(() => model.deleteTokens())];
+                  }
+                })();
+                expect(actual, JSON.stringify(step)).toEqual(expected);
+              }
+              expect(await store.getTokens()).toEqual(model.getTokens());
+            }),
+            { numRuns: options.propertyRuns ?? 40 },
+          );
+        },
+        Math.max(timeout, 120_000),
+      );
     });
   });
 }
-
-

@@ -62,7 +62,11 @@ export class AccountsClient {
     }
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new ZTokenError('CONFIG', 'INVALID_TIMEOUT', `AccountsClient timeoutMs must be a positive number of milliseconds, got ${String(timeout)}`);
+      throw new ZTokenError(
+        'CONFIG',
+        'INVALID_TIMEOUT',
+        `AccountsClient timeoutMs must be a positive number of milliseconds, got ${String(timeout)}`,
+      );
     }
     this.clientId = opts.clientId;
     this.#clientSecret = opts.clientSecret;
@@ -243,11 +247,9 @@ export class AccountsClient {
         { cause },
       );
     }
-    return new ZohoNetworkError(
-      'NETWORK',
-      `Network error calling the Zoho accounts server (POST ${url}): ${describeCause(err, secrets)}`,
-      { cause },
-    );
+    return new ZohoNetworkError('NETWORK', `Network error calling the Zoho accounts server (POST ${url}): ${describeCause(err, secrets)}`, {
+      cause,
+    });
   }
 }
 
@@ -321,7 +323,11 @@ function checkAccountsUrl(value: unknown): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new ZTokenError('CONFIG', 'INVALID_ACCOUNTS_URL', `accountsUrl ${JSON.stringify(value.slice(0, 100))} is not a URL (expected e.g. https://accounts.zoho.com)`);
+    throw new ZTokenError(
+      'CONFIG',
+      'INVALID_ACCOUNTS_URL',
+      `accountsUrl ${JSON.stringify(value.slice(0, 100))} is not a URL (expected e.g. https://accounts.zoho.com)`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ZTokenError('CONFIG', 'INVALID_ACCOUNTS_URL', `accountsUrl must be http(s), got ${url.protocol}`);
@@ -400,8 +406,5 @@ function safeCause(err: unknown, secrets: string[], depth = 0): Error | undefine
 function badBody(url: string, status: number, text: string, secrets: string[], what: string): ZohoNetworkError {
   const quoted = scrubText(text, secrets).slice(0, BODY_QUOTE_LIMIT);
   const shown = text.length === 0 ? 'an empty body' : `${JSON.stringify(quoted)}${text.length > BODY_QUOTE_LIMIT ? '…' : ''}`;
-  return new ZohoNetworkError(
-    'BAD_RESPONSE',
-    `The Zoho accounts server's answer to POST ${url} (HTTP ${status}) ${what}: ${shown}`,
-  );
+  return new ZohoNetworkError('BAD_RESPONSE', `The Zoho accounts server's answer to POST ${url} (HTTP ${status}) ${what}: ${shown}`);
 }

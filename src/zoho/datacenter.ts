@@ -57,11 +57,7 @@ export function parseDataCenter(text: unknown): DataCenter {
   const code = typeof text === 'string' ? text.trim().toUpperCase() : '';
   if (isDataCenter(code)) return code;
   const shown = typeof text === 'string' ? JSON.stringify(text.slice(0, 40)) : String(text);
-  throw new ZTokenError(
-    'CONFIG',
-    'INVALID_DATA_CENTER',
-    `Unknown Zoho data center ${shown}: expected one of ${DATA_CENTERS.join(', ')}`,
-  );
+  throw new ZTokenError('CONFIG', 'INVALID_DATA_CENTER', `Unknown Zoho data center ${shown}: expected one of ${DATA_CENTERS.join(', ')}`);
 }
 
 /** Parses an environment name, case-insensitively. Throws a CONFIG error listing the valid ones. */
@@ -69,11 +65,7 @@ export function parseEnvironment(text: unknown): Environment {
   const env = typeof text === 'string' ? text.trim().toLowerCase() : '';
   if ((ENVIRONMENTS as readonly string[]).includes(env)) return env as Environment;
   const shown = typeof text === 'string' ? JSON.stringify(text.slice(0, 40)) : String(text);
-  throw new ZTokenError(
-    'CONFIG',
-    'INVALID_ENVIRONMENT',
-    `Unknown Zoho environment ${shown}: expected one of ${ENVIRONMENTS.join(', ')}`,
-  );
+  throw new ZTokenError('CONFIG', 'INVALID_ENVIRONMENT', `Unknown Zoho environment ${shown}: expected one of ${ENVIRONMENTS.join(', ')}`);
 }
 
 function hostOf(url: string): string | null {

@@ -122,7 +122,9 @@ describe('zohoSdkStore over SQLiteStore, with the SDK OAuthToken class', () => {
     });
 
     it('matches by user signature first, and keeps the values the given token already holds', async () => {
-      const given = sdkToken((b) => b.userSignature(new Z.UserSignature(ALICE.userName as string)).redirectURL('https://other.example.com/cb'));
+      const given = sdkToken((b) =>
+        b.userSignature(new Z.UserSignature(ALICE.userName as string)).redirectURL('https://other.example.com/cb'),
+      );
       expect(await adapter.findToken(given)).toBe(given);
       expect(given.getAccessToken()).toBe(ACCESS);
       expect(given.getRedirectURL()).toBe('https://other.example.com/cb');
@@ -207,7 +209,13 @@ describe('zohoSdkStore over SQLiteStore, with the SDK OAuthToken class', () => {
     });
 
     it('updates the row the matching rules find (user name) rather than adding a second one', async () => {
-      const given = sdkToken((b) => b.userSignature(new Z.UserSignature(ALICE.userName as string)).clientId(CLIENT_ID).clientSecret(CLIENT_SECRET).refreshToken(REFRESH));
+      const given = sdkToken((b) =>
+        b
+          .userSignature(new Z.UserSignature(ALICE.userName as string))
+          .clientId(CLIENT_ID)
+          .clientSecret(CLIENT_SECRET)
+          .refreshToken(REFRESH),
+      );
       given.setAccessToken(`${ACCESS}7`);
       await adapter.saveToken(given);
       expect(given.getId()).toBe(alice.id);

@@ -64,7 +64,11 @@ describe('FieldCipher', () => {
     const cases: [FieldCipher, string, RegExp][] = [
       [cipherOf(), tampered, /refreshToken of token id 5: authentication failed with key "k1"/],
       [new FieldCipher([key('k1')]), stored, /refreshToken of token id 5: authentication failed with key "k1"/],
-      [new FieldCipher([key('k2')]), stored, /refreshToken of token id 5: it was encrypted with key "k1", which is not configured \(configured: k2\)/],
+      [
+        new FieldCipher([key('k2')]),
+        stored,
+        /refreshToken of token id 5: it was encrypted with key "k1", which is not configured \(configured: k2\)/,
+      ],
       [cipherOf(), 'zt1:k1:short', /refreshToken of token id 5: the stored value under key "k1" is malformed/],
       [cipherOf(), 'zt1:nokeyid', /not a well-formed encrypted value/],
     ];

@@ -34,7 +34,14 @@ function keyFile(name: string, text: string, mode: number): string {
 
 describe('key lists', () => {
   it('accepts Buffers and base64 (standard or URL-safe), keeping the order', () => {
-    const keys = parseKeys([{ id: 'old', key: Buffer.alloc(32, 7) }, { id: 'k_2-B', key: K1 }, { id: 'new', key: K2 }], 'test');
+    const keys = parseKeys(
+      [
+        { id: 'old', key: Buffer.alloc(32, 7) },
+        { id: 'k_2-B', key: K1 },
+        { id: 'new', key: K2 },
+      ],
+      'test',
+    );
     expect(keys.map((k) => k.id)).toEqual(['old', 'k_2-B', 'new']);
     expect(keys[1]?.key).toEqual(Buffer.alloc(32, 1));
     expect(keys[2]?.key).toEqual(Buffer.alloc(32, 2));
@@ -56,7 +63,17 @@ describe('key lists', () => {
   });
 
   it('refuses duplicate ids, bad ids and an empty list', () => {
-    expect(errorOf(() => parseKeys([{ id: 'a', key: K1 }, { id: 'a', key: K2 }], 'test')).message).toContain('Duplicate key id "a"');
+    expect(
+      errorOf(() =>
+        parseKeys(
+          [
+            { id: 'a', key: K1 },
+            { id: 'a', key: K2 },
+          ],
+          'test',
+        ),
+      ).message,
+    ).toContain('Duplicate key id "a"');
     for (const id of ['', 'has space', 'colon:id', 'x'.repeat(33), 'é']) {
       expect(errorOf(() => parseKeys([{ id, key: K1 }], 'test')).message).toMatch(/Invalid key id .*1 to 32 characters/);
     }

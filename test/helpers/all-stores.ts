@@ -30,7 +30,8 @@ export async function allStoreFactories(): Promise<StoreFactory[]> {
   });
   factories.push({
     name: 'EncryptedStore(SQLiteStore)',
-    create: async () => new EncryptedStore(new SQLiteStore({ path: join(dir, `e${++n}.db`) }), { keys: [{ id: 'k1', key: randomBytes(32) }] }),
+    create: async () =>
+      new EncryptedStore(new SQLiteStore({ path: join(dir, `e${++n}.db`) }), { keys: [{ id: 'k1', key: randomBytes(32) }] }),
     destroy: async (store) => store.close(),
   });
   if (await serviceAvailable('MySQL', MYSQL_URL, 'ZTOKEN_MYSQL_URL')) {

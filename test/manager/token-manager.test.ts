@@ -1,12 +1,6 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ReauthorizationRequiredError,
-  TokenStoreError,
-  ZohoNetworkError,
-  ZohoOAuthError,
-  ZohoThrottleError,
-} from '../../src/errors.js';
+import { ReauthorizationRequiredError, TokenStoreError, ZohoNetworkError, ZohoOAuthError, ZohoThrottleError } from '../../src/errors.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { DEFAULT_CLIENT, type Emulator } from '../../src/zoho/emulator/index.js';
@@ -56,7 +50,9 @@ describe('authorize', () => {
 
   it('a spent or unknown code is a typed error and stores nothing', async () => {
     const { manager, store } = await start();
-    const error = await manager.authorize({ grantToken: '1000.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef' }).catch((e) => e);
+    const error = await manager
+      .authorize({ grantToken: '1000.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef' })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ZohoOAuthError);
     expect(error.zohoError).toBe('invalid_code');
     expect(error.message).not.toContain('0123456789abcdef0123456789abcdef.0123456789abcdef');
@@ -65,7 +61,12 @@ describe('authorize', () => {
 
   it('a wrong client secret is invalid_client, in plain words, with the secret nowhere', async () => {
     const { emulator, store } = await start();
-    const manager = new TokenManager({ store, clientId: DEFAULT_CLIENT.clientId, clientSecret: 'wrong-secret-abcdefghijklmnop', accountsUrl: emulator.url });
+    const manager = new TokenManager({
+      store,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: 'wrong-secret-abcdefghijklmnop',
+      accountsUrl: emulator.url,
+    });
     const error = await manager.authorize({ grantToken: emulator.issueGrantToken() }).catch((e) => e);
     expect(error).toBeInstanceOf(ZohoOAuthError);
     expect(error.zohoError).toBe('invalid_client');
@@ -89,7 +90,13 @@ describe('getAccessToken', () => {
   it('loads from the store on a cold cache, then serves from the cache', async () => {
     const { emulator, manager, store } = await start();
     const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
-    const other = new TokenManager({ store, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret, accountsUrl: emulator.url, now: () => emulator.clock.now() });
+    const other = new TokenManager({
+      store,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+      accountsUrl: emulator.url,
+      now: () => emulator.clock.now(),
+    });
     expect(await other.getAccessToken({ refreshToken: token.refreshToken! })).toBe(token.accessToken);
     const counting = store as CountingStore;
     const before = counting.total();
@@ -136,7 +143,11 @@ describe('getAccessToken', () => {
     const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
     emulator.clock.advance(58 * 60_000);
     let release!: () => void;
-    const held = store.withLock!(`ztoken:refresh:${DEFAULT_CLIENT.clientId}:${token.id}`, 60_000, () => new Promise<void>((r) => (release = r)));
+    const held = store.withLock!(
+      `ztoken:refresh:${DEFAULT_CLIENT.clientId}:${token.id}`,
+      60_000,
+      () => new Promise<void>((r) => (release = r)),
+    );
     const started = Date.now();
     expect(await manager.getAccessToken({ userName: 'alice' })).toBe(token.accessToken);
     expect(Date.now() - started).toBeLessThan(500);
@@ -201,7 +212,14 @@ describe('fetch', () => {
     const { emulator, manager, store } = await start();
     const token = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'alice' });
     // another process refreshes and saves
-    const other = new TokenManager({ store: new CountingStore((store as CountingStore).inner), clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret, accountsUrl: emulator.url, now: () => emulator.clock.now(), refreshSkewMs: 2 * HOUR });
+    const other = new TokenManager({
+      store: new CountingStore((store as CountingStore).inner),
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+      accountsUrl: emulator.url,
+      now: () => emulator.clock.now(),
+      refreshSkewMs: 2 * HOUR,
+    });
     await other.getAccessToken({ userName: 'alice' }); // inside its skew: refreshes in the background
     await other.settle();
     const newer = (await store.findTokenById(token.id))?.accessToken;
@@ -230,7 +248,9 @@ describe('fetch', () => {
       fetch: async (input, init) => {
         if (String(input).includes('/crm/')) {
           counting.n++;
-          return new Response(JSON.stringify({ code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }), { status: 401 });
+          return new Response(JSON.stringify({ code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }), {
+            status: 401,
+          });
         }
         return fetch(input, init);
       },
@@ -357,7 +377,12 @@ describe('faults', () => {
   it('a wrong data center (another accounts server) fails as Zoho says, and stores nothing', async () => {
     const { emulator, store } = await start();
     const other = await start({}, { clients: [{ clientId: 'someone-else', clientSecret: 'x' }] });
-    const manager = new TokenManager({ store, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret, accountsUrl: other.emulator.url });
+    const manager = new TokenManager({
+      store,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+      accountsUrl: other.emulator.url,
+    });
     const error = await manager.authorize({ grantToken: emulator.issueGrantToken() }).catch((e) => e);
     expect(error).toBeInstanceOf(ZohoOAuthError);
     expect(error.zohoError).toBe('invalid_client');

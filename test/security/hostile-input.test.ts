@@ -61,32 +61,38 @@ for (const factory of await allStoreFactories()) {
       let stored = 0;
       let refused = 0;
       await fc.assert(
-        fc.asyncProperty(hostileString, fc.constantFrom('userName', 'refreshToken', 'accessToken', 'grantToken', 'redirectUrl', 'clientSecret'), async (value, field) => {
-          const token: OAuthToken = { ...sampleToken('victim'), [field]: value };
-          if (field !== 'userName') token.userName = `victim-${field}`;
-          let saved: StoredToken | null = null;
-          try {
-            saved = await store.saveToken(token);
-          } catch (error) {
-            expect(error).toBeInstanceOf(TokenStoreError);
-            refused++;
-          }
-          if (saved) {
-            stored++;
-            const byId = await store.findTokenById(saved.id);
-            const expected = value === '' ? undefined : value;
-            expect(byId?.[field as keyof OAuthToken]).toBe(expected);
-            if (field === 'userName' && expected) expect((await store.findToken({ userName: value }))?.id).toBe(saved.id);
-            if (field === 'accessToken' && expected) expect((await store.findToken({ accessToken: value }))?.id).toBe(saved.id);
-            if (field === 'grantToken' && expected) expect((await store.findToken({ ...CLIENT, grantToken: value }))?.id).toBe(saved.id);
-            await store.deleteToken(saved.id);
-            expect(await store.findTokenById(saved.id)).toBeNull();
-          }
-          // lookups with the hostile value find nothing else
-          const found = await store.findToken({ userName: value }).catch((e) => (e instanceof TokenStoreError ? null : Promise.reject(e)));
-          if (found) expect(found.userName).toBe(value);
-          expect(await store.findTokenById(sentinel.id)).toEqual(sentinel);
-        }),
+        fc.asyncProperty(
+          hostileString,
+          fc.constantFrom('userName', 'refreshToken', 'accessToken', 'grantToken', 'redirectUrl', 'clientSecret'),
+          async (value, field) => {
+            const token: OAuthToken = { ...sampleToken('victim'), [field]: value };
+            if (field !== 'userName') token.userName = `victim-${field}`;
+            let saved: StoredToken | null = null;
+            try {
+              saved = await store.saveToken(token);
+            } catch (error) {
+              expect(error).toBeInstanceOf(TokenStoreError);
+              refused++;
+            }
+            if (saved) {
+              stored++;
+              const byId = await store.findTokenById(saved.id);
+              const expected = value === '' ? undefined : value;
+              expect(byId?.[field as keyof OAuthToken]).toBe(expected);
+              if (field === 'userName' && expected) expect((await store.findToken({ userName: value }))?.id).toBe(saved.id);
+              if (field === 'accessToken' && expected) expect((await store.findToken({ accessToken: value }))?.id).toBe(saved.id);
+              if (field === 'grantToken' && expected) expect((await store.findToken({ ...CLIENT, grantToken: value }))?.id).toBe(saved.id);
+              await store.deleteToken(saved.id);
+              expect(await store.findTokenById(saved.id)).toBeNull();
+            }
+            // lookups with the hostile value find nothing else
+            const found = await store
+              .findToken({ userName: value })
+              .catch((e) => (e instanceof TokenStoreError ? null : Promise.reject(e)));
+            if (found) expect(found.userName).toBe(value);
+            expect(await store.findTokenById(sentinel.id)).toEqual(sentinel);
+          },
+        ),
         { numRuns: 150 },
       );
       const all = await store.getTokens();

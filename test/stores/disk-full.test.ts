@@ -19,7 +19,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const script = bundleScript(join(import.meta.dirname, 'helpers', 'disk-full-writer.ts'));
 
 /** Starts the writer, lowers its file-size limit to `bytes` once the store is open, lets it save. */
-function saveUnderLimit(kind: string, path: string, bytes: number): Promise<{ ok: boolean; name?: string; reason?: string; message?: string }> {
+function saveUnderLimit(
+  kind: string,
+  path: string,
+  bytes: number,
+): Promise<{ ok: boolean; name?: string; reason?: string; message?: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, kind, path], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';

@@ -27,7 +27,8 @@ afterAll(async () => {
 
 // node --import tsx runs the writer in ONE process: SIGKILL on the tsx wrapper script would
 // kill only the wrapper and leave the real writer alive.
-const tsxNode = (...args: string[]) => spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+const tsxNode = (...args: string[]) =>
+  spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
 const writer = join(import.meta.dirname, 'helpers', 'redis-writer.ts');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -49,12 +50,18 @@ describe.skipIf(!available)('RedisStore shared by processes', () => {
     const store = new RedisStore({ url: REDIS_URL, prefix });
     const all = await store.getTokens();
     // each worker saved 40 users of its own and the same 10 shared users
-    const own = all.filter((t) => t.userName?.startsWith('w')).map((t) => t.userName).sort();
+    const own = all
+      .filter((t) => t.userName?.startsWith('w'))
+      .map((t) => t.userName)
+      .sort();
     const expectedOwn = [0, 1, 2, 3].flatMap((w) => Array.from({ length: 40 }, (_, i) => `w${w}-u${i}`)).sort();
     expect(own).toEqual(expectedOwn);
-    expect(all.filter((t) => t.userName?.startsWith('shared')).map((t) => t.userName).sort()).toEqual(
-      Array.from({ length: 10 }, (_, i) => `shared${i}`).sort(),
-    );
+    expect(
+      all
+        .filter((t) => t.userName?.startsWith('shared'))
+        .map((t) => t.userName)
+        .sort(),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => `shared${i}`).sort());
     expect(all).toHaveLength(170);
     // Ids come from one atomic counter: 1..170, none lost, none twice.
     expect(all.map((t) => t.id)).toEqual(Array.from({ length: 170 }, (_, i) => String(i + 1)));
@@ -66,7 +73,12 @@ describe.skipIf(!available)('RedisStore shared by processes', () => {
     const prefix = freshPrefix();
     const outputs = await Promise.all([0, 1, 2].map((w) => runWriter(prefix, 'lock', w, 15)));
     // Each line is "start end" (ms); no two critical sections may overlap.
-    const spans = outputs.flatMap((o) => o.trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]));
+    const spans = outputs.flatMap((o) =>
+      o
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').map(Number) as [number, number]),
+    );
     spans.sort((a, b) => a[0] - b[0]);
     expect(spans).toHaveLength(45);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
@@ -120,7 +132,8 @@ describe.skipIf(!available)('RedisStore and a writer killed at random moments', 
     const { id: _id, ...rest } = token;
     return rest;
   };
-  const same = (a: OAuthToken | null, b: OAuthToken | null) => JSON.stringify(a && Object.entries(a).sort()) === JSON.stringify(b && Object.entries(b).sort());
+  const same = (a: OAuthToken | null, b: OAuthToken | null) =>
+    JSON.stringify(a && Object.entries(a).sort()) === JSON.stringify(b && Object.entries(b).sort());
 
   const connectionName = (prefix: string, base: number) => `ztcrash-${prefix.replace(/:$/, '')}-${base}`;
 
@@ -160,8 +173,9 @@ describe.skipIf(!available)('RedisStore and a writer killed at random moments', 
     child.stderr?.on('data', (d) => (err += d));
     child.stdout?.on('data', (d) => {
       out += d;
-      for (const w of waiters.splice(0)) if (out.includes(w.text)) w.resolve();
-      else waiters.push(w);
+      for (const w of waiters.splice(0))
+        if (out.includes(w.text)) w.resolve();
+        else waiters.push(w);
     });
     const seen = (text: string) =>
       new Promise<void>((resolve, reject) => {
@@ -221,7 +235,10 @@ describe.skipIf(!available)('RedisStore and a writer killed at random moments', 
         const actual = withoutId(rows[0] ?? null);
         const last = lastAck.get(user);
         // The last acknowledged operation is stored, or the one after it (in flight at the kill).
-        const allowed = [last === undefined ? (observed.get(user) ?? null) : stateAfter(user, base, last), stateAfter(user, base, last === undefined ? 0 : last + 1)];
+        const allowed = [
+          last === undefined ? (observed.get(user) ?? null) : stateAfter(user, base, last),
+          stateAfter(user, base, last === undefined ? 0 : last + 1),
+        ];
         if (!allowed.some((state) => same(actual, state))) {
           problems.push(`cycle ${cycle}: user ${user} holds ${JSON.stringify(actual)}, last ack n=${last}`);
         }
@@ -241,7 +258,9 @@ describe.skipIf(!available)('RedisStore and a writer killed at random moments', 
     const kills = results.reduce((sum, r) => sum + r.kills, 0);
     const checks = results.reduce((sum, r) => sum + r.checks, 0);
     const acks = results.reduce((sum, r) => sum + r.acks, 0);
-    console.log(`RedisStore crash test: ${kills} SIGKILLs, ${checks} consistency checks, ${acks} acknowledged operations, ${Date.now() - started} ms`);
+    console.log(
+      `RedisStore crash test: ${kills} SIGKILLs, ${checks} consistency checks, ${acks} acknowledged operations, ${Date.now() - started} ms`,
+    );
     expect(results.flatMap((r) => r.problems)).toEqual([]);
     expect(kills).toBeGreaterThanOrEqual(100);
   }, 60_000);

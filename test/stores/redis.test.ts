@@ -57,7 +57,12 @@ describe.skipIf(!available)('RedisStore', () => {
         redirect_url: 'https://app.example.com/callback',
         api_domain: 'https://www.zohoapis.com',
       });
-      expect(await admin!.hgetall(`${p}token:2`)).toEqual({ id: '2', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, grant_token: '1000.grant.nameless' });
+      expect(await admin!.hgetall(`${p}token:2`)).toEqual({
+        id: '2',
+        client_id: CLIENT.clientId,
+        client_secret: CLIENT.clientSecret,
+        grant_token: '1000.grant.nameless',
+      });
       expect(await keysUnder(admin!, p)).toEqual(
         [
           `${p}ids`,
@@ -103,7 +108,7 @@ describe.skipIf(!available)('RedisStore', () => {
       expect(await keysUnder(admin!, p)).toEqual([]);
     });
 
-    it('deleteTokens removes only this prefix\'s token keys (locks and other keys stay)', async () => {
+    it("deleteTokens removes only this prefix's token keys (locks and other keys stay)", async () => {
       const store = openStore();
       const p = store.prefix;
       const neighbour = `${p.slice(0, -1)}x:untouched`;
@@ -170,7 +175,13 @@ describe.skipIf(!available)('RedisStore', () => {
 
     it('importTokens saves in order with the rules of saveToken', async () => {
       const store = openStore();
-      const tokens = [sampleToken('a'), sampleToken('b'), sampleToken('a', { accessToken: '1000.access.a2' }), sampleToken('c', { id: '7' }), sampleToken('d')];
+      const tokens = [
+        sampleToken('a'),
+        sampleToken('b'),
+        sampleToken('a', { accessToken: '1000.access.a2' }),
+        sampleToken('c', { id: '7' }),
+        sampleToken('d'),
+      ];
       const saved = await store.importTokens(tokens, 2);
       expect(saved.map((t) => t.id)).toEqual(['1', '2', '1', '7', '8']);
       expect((await store.getTokens()).map((t) => [t.id, t.userName, t.accessToken?.slice(0, 14)])).toEqual([
@@ -211,9 +222,14 @@ describe.skipIf(!available)('RedisStore', () => {
       expect(error?.reason).toBe('WRITE_FAILED');
       expect(error?.message).toContain('WRONGTYPE');
       expect(error?.message).toContain(store.where);
-      const everything = JSON.stringify({ message: error?.message, cause: error?.cause, causeMessage: (error?.cause as Error)?.message, own: { ...(error?.cause as object) } });
+      const everything = JSON.stringify({
+        message: error?.message,
+        cause: error?.cause,
+        causeMessage: (error?.cause as Error)?.message,
+        own: { ...(error?.cause as object) },
+      });
       expect(everything).not.toContain(secret);
-      expect((error?.cause as { command?: unknown }).command).toBeUndefined();
+      expect((error?.cause as { command?: unknown } | undefined)?.command).toBeUndefined();
       expect(await admin!.exists(`${store.prefix}token:2`)).toBe(0);
       expect(await admin!.hget(`${store.prefix}token:1`, 'user_name')).toBe('alice');
     });

@@ -29,7 +29,9 @@ function writeAndKill(script: string, path: string, run: number, delayMs: number
         nl = buffer.indexOf('\n');
       }
     });
-    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`writer ended without being killed: ${errors}`))));
+    child.on('exit', (_code, signal) =>
+      signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`writer ended without being killed: ${errors}`)),
+    );
   });
 }
 
@@ -58,7 +60,10 @@ it('a writer killed with SIGKILL at random moments never leaves a partial token 
       expect(stored, `acknowledged save of ${user} lost`).toBeDefined();
       const [, storedRun, storedI] = /r(\d+)\.i(\d+)/.exec(stored!.accessToken!)!.map(Number);
       const [, ackRun, ackI] = /r(\d+)\.i(\d+)/.exec(access)!.map(Number);
-      expect(storedRun! > ackRun! || (storedRun === ackRun && storedI! >= ackI!), `${user}: ${stored!.accessToken} older than acknowledged ${access}`).toBe(true);
+      expect(
+        storedRun! > ackRun! || (storedRun === ackRun && storedI! >= ackI!),
+        `${user}: ${stored!.accessToken} older than acknowledged ${access}`,
+      ).toBe(true);
       checks++;
     }
     await store.close();

@@ -36,13 +36,26 @@ describe('SQLiteStore on disk', () => {
     const db = new Database(path, { readonly: true });
     const columns = db.prepare('PRAGMA table_info(oauthtoken)').all() as { name: string; type: string }[];
     expect(columns.map((c) => c.name)).toEqual([
-      'id', 'user_name', 'client_id', 'client_secret', 'refresh_token', 'access_token', 'grant_token', 'expiry_time', 'redirect_url', 'api_domain',
+      'id',
+      'user_name',
+      'client_id',
+      'client_secret',
+      'refresh_token',
+      'access_token',
+      'grant_token',
+      'expiry_time',
+      'redirect_url',
+      'api_domain',
     ]);
     const indexed = (db.prepare('PRAGMA index_list(oauthtoken)').all() as { name: string }[]).flatMap((i) =>
       (db.prepare(`PRAGMA index_info("${i.name}")`).all() as { name: string | null }[]).map((c) => c.name),
     );
     expect(indexed).toEqual(expect.arrayContaining(['id', 'user_name', 'refresh_token', 'access_token', 'grant_token']));
-    expect(db.prepare('SELECT id, user_name, expiry_time FROM oauthtoken').get()).toEqual({ id: '1', user_name: 'alice', expiry_time: '1767225600001' });
+    expect(db.prepare('SELECT id, user_name, expiry_time FROM oauthtoken').get()).toEqual({
+      id: '1',
+      user_name: 'alice',
+      expiry_time: '1767225600001',
+    });
     expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
     db.close();
   });
@@ -53,11 +66,29 @@ describe('SQLiteStore on disk', () => {
     db.exec(
       'CREATE TABLE  oauthtoken (id varchar(10) NOT NULL,user_name varchar(255), client_id varchar(255), client_secret varchar(255), refresh_token varchar(255), access_token varchar(255), grant_token varchar(255), expiry_time varchar(20), redirect_url varchar(255), api_domain varchar(255), primary key (id))',
     );
-    db.prepare('INSERT INTO oauthtoken VALUES (?,?,?,?,?,?,?,?,?,?)').run('9', 'seed@zylker.com', 'cid', 'sec', '1000.r', '1000.a', null, '1767225600000', null, 'https://www.zohoapis.com');
+    db.prepare('INSERT INTO oauthtoken VALUES (?,?,?,?,?,?,?,?,?,?)').run(
+      '9',
+      'seed@zylker.com',
+      'cid',
+      'sec',
+      '1000.r',
+      '1000.a',
+      null,
+      '1767225600000',
+      null,
+      'https://www.zohoapis.com',
+    );
     db.close();
     const store = new SQLiteStore({ path });
     expect(await store.findToken({ userName: 'seed@zylker.com' })).toEqual({
-      id: '9', userName: 'seed@zylker.com', clientId: 'cid', clientSecret: 'sec', refreshToken: '1000.r', accessToken: '1000.a', expiryTime: 1767225600000, apiDomain: 'https://www.zohoapis.com',
+      id: '9',
+      userName: 'seed@zylker.com',
+      clientId: 'cid',
+      clientSecret: 'sec',
+      refreshToken: '1000.r',
+      accessToken: '1000.a',
+      expiryTime: 1767225600000,
+      apiDomain: 'https://www.zohoapis.com',
     });
     expect((await store.saveToken(sampleToken('new'))).id).toBe('10');
     await store.close();
@@ -135,7 +166,12 @@ describe('SQLiteStore shared by processes', () => {
     new SQLiteStore({ path }).close();
     const outputs = await Promise.all([0, 1, 2].map((w) => runWriter(path, 'lock', w, 15)));
     // Each line is "start end" (ms); no two critical sections may overlap.
-    const spans = outputs.flatMap((o) => o.trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]));
+    const spans = outputs.flatMap((o) =>
+      o
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').map(Number) as [number, number]),
+    );
     spans.sort((a, b) => a[0] - b[0]);
     expect(spans).toHaveLength(45);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);

@@ -34,7 +34,13 @@ describe('redact', () => {
 
   it('redacts every secret field of a token and keeps the others', () => {
     expect(
-      redactToken({ id: '1', userName: 'a@b.c', clientSecret: 'abcdefghijklmnopqrstuvwxyz', refreshToken: '1000.refresh.value.long', expiryTime: 5 }),
+      redactToken({
+        id: '1',
+        userName: 'a@b.c',
+        clientSecret: 'abcdefghijklmnopqrstuvwxyz',
+        refreshToken: '1000.refresh.value.long',
+        expiryTime: 5,
+      }),
     ).toEqual({ id: '1', userName: 'a@b.c', clientSecret: 'abcdefgh…(26 chars)', refreshToken: '1000.ref…(23 chars)', expiryTime: 5 });
   });
 

@@ -2,7 +2,17 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ZohoNetworkError, ZohoOAuthError, ZohoThrottleError, ZTokenError } from '../../src/errors.js';
 import { AccountsClient, type AccountsClientOptions } from '../../src/zoho/accounts.js';
 import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
-import { CLIENT_ID, CLIENT_SECRET, closedPort, crm, everythingShown, localServer, type LocalServer, readAll, ZOHO_TOKEN } from './helpers.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  closedPort,
+  crm,
+  everythingShown,
+  localServer,
+  type LocalServer,
+  readAll,
+  ZOHO_TOKEN,
+} from './helpers.js';
 
 /** Runs `fn` and returns what it threw (fails the test if it did not throw). */
 async function caught(fn: () => Promise<unknown>): Promise<Error> {
@@ -77,7 +87,9 @@ describe('AccountsClient against the emulator', () => {
     const bad = await caught(() => wrong.exchangeGrant(code2));
     remember(bad, code2, 'not-the-secret-123456');
     expect(bad).toMatchObject({ zohoError: 'invalid_client' });
-    expect(bad.message).toMatch(/^Zoho rejected the client credentials \(invalid_client\): check the client id \(1000\.EMULATORCLIENT0+\) and secret/);
+    expect(bad.message).toMatch(
+      /^Zoho rejected the client credentials \(invalid_client\): check the client id \(1000\.EMULATORCLIENT0+\) and secret/,
+    );
 
     emu.addClient({ clientId: '1000.WEB', clientSecret: 'web-secret-00000000', redirectUris: ['https://app.example/cb'] });
     const web = new AccountsClient({
@@ -91,7 +103,12 @@ describe('AccountsClient against the emulator', () => {
     remember(redir, code3, 'web-secret-00000000');
     expect(redir).toMatchObject({ zohoError: 'invalid_redirect_uri' });
     expect(redir.message).toContain('sent: https://evil.example/cb');
-    const good = new AccountsClient({ accountsUrl: emu.accountsUrl, clientId: '1000.WEB', clientSecret: 'web-secret-00000000', redirectUrl: 'https://app.example/cb' });
+    const good = new AccountsClient({
+      accountsUrl: emu.accountsUrl,
+      clientId: '1000.WEB',
+      clientSecret: 'web-secret-00000000',
+      redirectUrl: 'https://app.example/cb',
+    });
     expect((await good.exchangeGrant(code3)).refreshToken).toMatch(ZOHO_TOKEN);
   });
 
@@ -132,13 +149,26 @@ describe('AccountsClient with canned answers', () => {
       seenRequests.push({ url: String(url), init: reqInit ?? {} });
       return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status: 200, ...init });
     }) as typeof fetch;
-    return new AccountsClient({ accountsUrl: 'https://accounts.zoho.eu', clientId: 'cid', clientSecret: 'super-secret-value-xyz', fetch: fakeFetch });
+    return new AccountsClient({
+      accountsUrl: 'https://accounts.zoho.eu',
+      clientId: 'cid',
+      clientSecret: 'super-secret-value-xyz',
+      fetch: fakeFetch,
+    });
   }
 
   it('expires_in_sec present: expires_in is milliseconds', async () => {
     const requests: { url: string; init: RequestInit }[] = [];
-    const c = cannedClient({ access_token: 'at-1', expires_in: 3_600_000, expires_in_sec: 3600, api_domain: 'https://www.zohoapis.eu' }, {}, requests);
-    expect(await c.refresh('rt-value-123456')).toEqual({ accessToken: 'at-1', apiDomain: 'https://www.zohoapis.eu', expiresInMs: 3_600_000 });
+    const c = cannedClient(
+      { access_token: 'at-1', expires_in: 3_600_000, expires_in_sec: 3600, api_domain: 'https://www.zohoapis.eu' },
+      {},
+      requests,
+    );
+    expect(await c.refresh('rt-value-123456')).toEqual({
+      accessToken: 'at-1',
+      apiDomain: 'https://www.zohoapis.eu',
+      expiresInMs: 3_600_000,
+    });
     const [request] = requests;
     expect(request?.url).toBe('https://accounts.zoho.eu/oauth/v2/token');
     expect(request?.init.method).toBe('POST');
@@ -164,7 +194,9 @@ describe('AccountsClient with canned answers', () => {
     const t1 = await caught(() => cannedClient({ error: 'Access Denied' }).refresh('rt-value-123456'));
     expect(t1).toBeInstanceOf(ZohoThrottleError);
     expect((t1 as ZohoThrottleError).retryAfterMs).toBe(60_000);
-    const t2 = await caught(() => cannedClient({ error: 'invalid_request', error_description: 'Too many requests from this IP' }).refresh('rt-value-123456'));
+    const t2 = await caught(() =>
+      cannedClient({ error: 'invalid_request', error_description: 'Too many requests from this IP' }).refresh('rt-value-123456'),
+    );
     expect(t2).toBeInstanceOf(ZohoThrottleError);
     const t3 = await caught(() => cannedClient('', { status: 429, headers: { 'retry-after': '7' } }).refresh('rt-value-123456'));
     expect((t3 as ZohoThrottleError).retryAfterMs).toBe(7000);
@@ -175,12 +207,16 @@ describe('AccountsClient with canned answers', () => {
     expect(other.message).toBe("Zoho's accounts server refused the grant token exchange (invalid_scope)");
 
     const echo = await caught(() =>
-      cannedClient({ error: 'weird', error_description: 'bad secret super-secret-value-xyz for code-value-123456' }).exchangeGrant('code-value-123456'),
+      cannedClient({ error: 'weird', error_description: 'bad secret super-secret-value-xyz for code-value-123456' }).exchangeGrant(
+        'code-value-123456',
+      ),
     );
     remember(echo, 'super-secret-value-xyz', 'code-value-123456');
     expect(echo.message).toContain('Zoho says: bad secret supe');
 
-    const noAt = await caught(() => cannedClient({ token_type: 'Bearer', refresh_token: '1000.abcdefabcdef.abcdef' }).exchangeGrant('code-value-123456'));
+    const noAt = await caught(() =>
+      cannedClient({ token_type: 'Bearer', refresh_token: '1000.abcdefabcdef.abcdef' }).exchangeGrant('code-value-123456'),
+    );
     remember(noAt, '1000.abcdefabcdef.abcdef');
     expect(noAt).toBeInstanceOf(ZohoNetworkError);
     expect(noAt).toMatchObject({ reason: 'BAD_RESPONSE' });
@@ -195,11 +231,18 @@ describe('AccountsClient with canned answers', () => {
       const inner = new Error(`socket hang up while sending ${String(init?.body)}`);
       throw new TypeError('fetch failed', { cause: inner });
     }) as typeof fetch;
-    const c = new AccountsClient({ accountsUrl: 'https://accounts.zoho.com', clientId: 'cid', clientSecret: 'super-secret-value-xyz', fetch: leaky });
+    const c = new AccountsClient({
+      accountsUrl: 'https://accounts.zoho.com',
+      clientId: 'cid',
+      clientSecret: 'super-secret-value-xyz',
+      fetch: leaky,
+    });
     const err = await caught(() => c.exchangeGrant('1000.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef'));
     remember(err, 'super-secret-value-xyz', '1000.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef');
     expect(err).toMatchObject({ code: 'ZOHO_NETWORK', reason: 'NETWORK' });
-    expect(err.message).toMatch(/^Network error calling the Zoho accounts server \(POST https:\/\/accounts\.zoho\.com\/oauth\/v2\/token\): fetch failed: socket hang up/);
+    expect(err.message).toMatch(
+      /^Network error calling the Zoho accounts server \(POST https:\/\/accounts\.zoho\.com\/oauth\/v2\/token\): fetch failed: socket hang up/,
+    );
     expect((err.cause as Error).cause).toBeInstanceOf(Error);
   });
 
@@ -210,7 +253,9 @@ describe('AccountsClient with canned answers', () => {
     expect(() => new AccountsClient({ ...base, clientId: '' })).toThrow(ZTokenError);
     expect(() => new AccountsClient({ ...base, clientSecret: '' })).toThrow(/clientSecret/);
     expect(() => new AccountsClient({ ...base, timeoutMs: 0 })).toThrow(/timeoutMs/);
-    expect(new AccountsClient({ ...base, accountsUrl: 'https://accounts.zoho.com//' }).tokenUrl).toBe('https://accounts.zoho.com/oauth/v2/token');
+    expect(new AccountsClient({ ...base, accountsUrl: 'https://accounts.zoho.com//' }).tokenUrl).toBe(
+      'https://accounts.zoho.com/oauth/v2/token',
+    );
   });
 });
 
@@ -271,7 +316,9 @@ describe('AccountsClient network failures', () => {
     const err = await caught(() => clientFor(echo.url).exchangeGrant(code));
     remember(err, code);
     expect(err).toMatchObject({ reason: 'BAD_RESPONSE' });
-    expect(err.message).toMatch(new RegExp(`^The Zoho accounts server's answer to POST ${echo.url}/oauth/v2/token \\(HTTP 502\\) is not JSON: "`));
+    expect(err.message).toMatch(
+      new RegExp(`^The Zoho accounts server's answer to POST ${echo.url}/oauth/v2/token \\(HTTP 502\\) is not JSON: "`),
+    );
     const quoted = /is not JSON: "(.*)"…$/.exec(err.message)?.[1] ?? '';
     expect(quoted).toHaveLength(80);
     expect(quoted).toBe(`emulator…(42 chars) 1000.0a0…(70 chars) <html>${'x'.repeat(34)}`);

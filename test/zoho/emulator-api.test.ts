@@ -20,7 +20,13 @@ describe('CRM API', () => {
     expect(status).toBe(200);
     const users = body.users as Record<string, unknown>[];
     expect(users).toHaveLength(1);
-    expect(users[0]).toMatchObject({ email: 'bob@zylker.com', full_name: 'Bob Zylker', first_name: 'Bob', last_name: 'Zylker', status: 'active' });
+    expect(users[0]).toMatchObject({
+      email: 'bob@zylker.com',
+      full_name: 'Bob Zylker',
+      first_name: 'Bob',
+      last_name: 'Zylker',
+      status: 'active',
+    });
     expect(users[0]?.id).toMatch(/^\d{19}$/);
     expect(body.info).toEqual({ per_page: 200, count: 1, page: 1, more_records: false });
     const all = await crm(emu, '/crm/v8/users', access_token);
@@ -33,7 +39,11 @@ describe('CRM API', () => {
     for (const path of ['/crm/v8/org', '/crm/v2/org', '/crm/v2.1/org']) {
       const { status, body } = await crm(emu, path, access_token);
       expect(status).toBe(200);
-      expect((body.org as Record<string, unknown>[])[0]).toMatchObject({ zgid: '800999111', company_name: 'Acme', primary_email: 'carol@acme.com' });
+      expect((body.org as Record<string, unknown>[])[0]).toMatchObject({
+        zgid: '800999111',
+        company_name: 'Acme',
+        primary_email: 'carol@acme.com',
+      });
     }
     const alice = await newTokens(emu);
     expect(((await crm(emu, '/crm/v8/org', alice.access_token)).body.org as { zgid: string }[])[0]?.zgid).toBe('700123456');
@@ -45,7 +55,12 @@ describe('CRM API', () => {
     expect(list.status).toBe(200);
     const data = list.body.data as Record<string, unknown>[];
     expect(data).toHaveLength(5);
-    expect(data[0]).toMatchObject({ id: '4876876000000333001', Last_Name: 'Maclead', Full_Name: 'Christopher Maclead', Owner: { email: 'alice@zylker.com' } });
+    expect(data[0]).toMatchObject({
+      id: '4876876000000333001',
+      Last_Name: 'Maclead',
+      Full_Name: 'Christopher Maclead',
+      Owner: { email: 'alice@zylker.com' },
+    });
     expect(list.body.info).toMatchObject({ per_page: 200, count: 5, page: 1, more_records: false });
 
     const page = await crm(emu, '/crm/v8/Leads?per_page=2&page=2', access_token);
@@ -69,7 +84,8 @@ describe('CRM API', () => {
     const d = await newTokens(emu);
     expect((await crm(emu, '/crm/v8/org', a.access_token)).status).toBe(200);
     const checks: [string | undefined, string?][] = [[undefined], ['1000.unknown.token'], [a.access_token, 'Bearer'], ['']];
-    for (const [token, scheme] of checks) expect(await crm(emu, '/crm/v8/org', token, scheme)).toMatchObject({ status: 401, body: INVALID });
+    for (const [token, scheme] of checks)
+      expect(await crm(emu, '/crm/v8/org', token, scheme)).toMatchObject({ status: 401, body: INVALID });
     expect(emu.invalidateAccessToken(b.access_token)).toBe(true);
     expect(emu.invalidateAccessToken(b.access_token)).toBe(false);
     expect(await crm(emu, '/crm/v8/Leads', b.access_token)).toMatchObject({ status: 401, body: INVALID });

@@ -176,7 +176,9 @@ describe('grant codes: one-time, expiry, per-client limit, redirect URIs', () =>
       error: 'invalid_redirect_uri',
     });
     expect((await postForm(tokenUrl, exchangeParams(bound, web))).body).toEqual({ error: 'invalid_redirect_uri' });
-    expect((await postForm(tokenUrl, exchangeParams(bound, { ...web, redirect_uri: 'https://app.example/cb' }))).body.refresh_token).toMatch(ZOHO_TOKEN);
+    expect(
+      (await postForm(tokenUrl, exchangeParams(bound, { ...web, redirect_uri: 'https://app.example/cb' }))).body.refresh_token,
+    ).toMatch(ZOHO_TOKEN);
 
     const self = emu.issueGrantToken({ clientId: '1000.WEB' });
     expect((await postForm(tokenUrl, exchangeParams(self, { ...web, redirect_uri: 'https://other.example/' }))).body).toEqual({

@@ -21,7 +21,13 @@ const TEXT_ACCESSORS: readonly [TextField, keyof SdkOAuthToken, keyof SdkOAuthTo
   ['apiDomain', 'getAPIDomain', 'setAPIDomain'],
 ];
 
-const REQUIRED_METHODS = [...TEXT_ACCESSORS.flatMap(([, get, set]) => [get, set]), 'getUserSignature', 'setUserSignature', 'getExpiresIn', 'setExpiresIn'];
+const REQUIRED_METHODS = [
+  ...TEXT_ACCESSORS.flatMap(([, get, set]) => [get, set]),
+  'getUserSignature',
+  'setUserSignature',
+  'getExpiresIn',
+  'setExpiresIn',
+];
 
 function isAbsent(value: unknown): value is null | undefined | '' {
   return value === null || value === undefined || value === '';

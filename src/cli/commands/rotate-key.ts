@@ -9,15 +9,7 @@ import { keyIdOf } from '../../crypto/cipher.js';
 import { EncryptedStore } from '../../crypto/encrypted-store.js';
 import { TokenStoreError } from '../../errors.js';
 import { describeStoreUrl, isEncryptedStoreUrl } from '../../stores/url.js';
-import {
-  addDebugOption,
-  addExamples,
-  addStoreOption,
-  type CliRuntime,
-  openCliStore,
-  type StoreFlags,
-  storeUrlOf,
-} from '../context.js';
+import { addDebugOption, addExamples, addStoreOption, type CliRuntime, openCliStore, type StoreFlags, storeUrlOf } from '../context.js';
 import { CliError, KEYS_HINT, UsageError } from '../errors.js';
 
 function plural(n: number, word: string): string {

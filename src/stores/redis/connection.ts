@@ -66,10 +66,10 @@ export class RedisConnection {
     } else {
       const url = options.url ?? DEFAULT_REDIS_URL;
       checkUrl(url);
-      const mod = loadDriver<{ Redis?: new (url: string, options: RedisOptions) => Redis; default?: new (url: string, options: RedisOptions) => Redis }>(
-        'ioredis',
-        'RedisStore',
-      );
+      const mod = loadDriver<{
+        Redis?: new (url: string, options: RedisOptions) => Redis;
+        default?: new (url: string, options: RedisOptions) => Redis;
+      }>('ioredis', 'RedisStore');
       const RedisClient = mod.Redis ?? mod.default;
       if (!RedisClient) throw new TokenStoreError('UNAVAILABLE', 'RedisStore: the installed "ioredis" package has no Redis class');
       this.client = new RedisClient(url, {
@@ -86,7 +86,10 @@ export class RedisConnection {
     if (o.keyPrefix) {
       // ioredis would prefix KEYS but not the key names the scripts build from ARGV.
       if (this.owned) this.client.disconnect();
-      throw new TokenStoreError('INVALID_ARGUMENT', 'RedisStore cannot use an ioredis client with keyPrefix: use the store\'s prefix option instead');
+      throw new TokenStoreError(
+        'INVALID_ARGUMENT',
+        "RedisStore cannot use an ioredis client with keyPrefix: use the store's prefix option instead",
+      );
     }
     this.secrets = [o.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
     const db = o.db ? ` db ${o.db}` : '';

@@ -66,7 +66,12 @@ export async function adminRoute(
         sendJson(res, 200, { code });
       } catch (err) {
         if (err instanceof ZohoThrottleError) {
-          sendJson(res, 429, { ...THROTTLE_BODY, retry_after_ms: err.retryAfterMs }, { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) });
+          sendJson(
+            res,
+            429,
+            { ...THROTTLE_BODY, retry_after_ms: err.retryAfterMs },
+            { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) },
+          );
         } else if (err instanceof ZTokenError) {
           sendJson(res, 400, { error: err.reason.toLowerCase(), message: err.message });
         } else throw err;

@@ -116,7 +116,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(
-        new ZTokenError('EMULATOR', 'LISTEN_FAILED', `The Zoho emulator cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }),
+        new ZTokenError('EMULATOR', 'LISTEN_FAILED', `The Zoho emulator cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {
+          cause: err,
+        }),
       );
     };
     server.once('error', onError);

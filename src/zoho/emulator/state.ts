@@ -159,7 +159,12 @@ function emptyCounters(): EmulatorCounters {
 function checkLimits(input: Partial<EmulatorLimits> | undefined): EmulatorLimits {
   const limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(input ?? {})) {
-    if (!(key in DEFAULT_LIMITS)) throw new ZTokenError('CONFIG', 'INVALID_OPTION', `Unknown emulator limit ${JSON.stringify(key)}: expected one of ${Object.keys(DEFAULT_LIMITS).join(', ')}`);
+    if (!(key in DEFAULT_LIMITS))
+      throw new ZTokenError(
+        'CONFIG',
+        'INVALID_OPTION',
+        `Unknown emulator limit ${JSON.stringify(key)}: expected one of ${Object.keys(DEFAULT_LIMITS).join(', ')}`,
+      );
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
       throw new ZTokenError('CONFIG', 'INVALID_OPTION', `Emulator limit ${key} must be a positive whole number, got ${String(value)}`);
@@ -200,7 +205,13 @@ export class EmulatorState {
   // --- clients and users ------------------------------------------------------------------
 
   addClient(config: EmulatorClientConfig): void {
-    if (!config || typeof config.clientId !== 'string' || config.clientId === '' || typeof config.clientSecret !== 'string' || config.clientSecret === '') {
+    if (
+      !config ||
+      typeof config.clientId !== 'string' ||
+      config.clientId === '' ||
+      typeof config.clientSecret !== 'string' ||
+      config.clientSecret === ''
+    ) {
       throw new ZTokenError('CONFIG', 'INVALID_OPTION', 'An emulator client needs a non-empty clientId and clientSecret');
     }
     if (config.redirectUris !== undefined && !Array.isArray(config.redirectUris)) {
@@ -266,10 +277,18 @@ export class EmulatorState {
     const clientId = options.clientId ?? this.firstClientId();
     const client = clientId === undefined ? undefined : this.#clients.get(clientId);
     if (!client) {
-      throw new ZTokenError('EMULATOR', 'UNKNOWN_CLIENT', `The emulator has no client ${JSON.stringify(clientId ?? '')}: add it with addClient()`);
+      throw new ZTokenError(
+        'EMULATOR',
+        'UNKNOWN_CLIENT',
+        `The emulator has no client ${JSON.stringify(clientId ?? '')}: add it with addClient()`,
+      );
     }
     if (options.redirectUri !== undefined && !this.redirectAllowed(client, options.redirectUri)) {
-      throw new ZTokenError('EMULATOR', 'INVALID_REDIRECT_URI', `Redirect URI ${options.redirectUri} is not registered for client ${client.clientId}`);
+      throw new ZTokenError(
+        'EMULATOR',
+        'INVALID_REDIRECT_URI',
+        `Redirect URI ${options.redirectUri} is not registered for client ${client.clientId}`,
+      );
     }
     const user = this.userFor(options.userEmail);
     const now = this.clock.now();
@@ -328,7 +347,11 @@ export class EmulatorState {
       return this.#reject('invalid_code');
     }
     const redirectUri = params.redirect_uri;
-    if (grant.redirectUri !== undefined ? redirectUri !== grant.redirectUri : redirectUri !== undefined && redirectUri !== '' && !this.redirectAllowed(client, redirectUri)) {
+    if (
+      grant.redirectUri !== undefined
+        ? redirectUri !== grant.redirectUri
+        : redirectUri !== undefined && redirectUri !== '' && !this.redirectAllowed(client, redirectUri)
+    ) {
       return this.#reject('invalid_redirect_uri');
     }
     this.#grants.delete(code); // one-time

@@ -127,7 +127,9 @@ export class Fleet {
   ) {}
 
   static async start(size: number, emulator: Emulator, config: Omit<FleetWorkerConfig, 'accountsUrl'>): Promise<Fleet> {
-    const started = await Promise.allSettled(Array.from({ length: size }, () => FleetProcess.spawn({ ...config, accountsUrl: emulator.url })));
+    const started = await Promise.allSettled(
+      Array.from({ length: size }, () => FleetProcess.spawn({ ...config, accountsUrl: emulator.url })),
+    );
     const processes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
@@ -180,7 +182,17 @@ export class Fleet {
    */
   async soak(hours: number, callsPerHour: number, slicesPerHour = 10): Promise<SoakResult> {
     const start = this.emulator.counters;
-    const result: SoakResult = { calls: 0, succeeded: 0, failed: 0, throttleErrors: 0, throttledAtZoho: 0, apiRejected: 0, refreshes: 0, failures: [], hourMs: [] };
+    const result: SoakResult = {
+      calls: 0,
+      succeeded: 0,
+      failed: 0,
+      throttleErrors: 0,
+      throttledAtZoho: 0,
+      apiRejected: 0,
+      refreshes: 0,
+      failures: [],
+      hourMs: [],
+    };
     const sliceMs = 3_600_000 / slicesPerHour;
     for (let hour = 0; hour < hours; hour++) {
       const hourStarted = performance.now();
@@ -189,7 +201,9 @@ export class Fleet {
         const calls = share(callsPerHour, slicesPerHour, slice);
         const offset = emulatorOffset(this.emulator);
         const replies = (await Promise.all(
-          this.processes.map((p, i) => p.request({ cmd: 'fetch', offset, mode: 'coordinated', calls: share(calls, this.processes.length, i) })),
+          this.processes.map((p, i) =>
+            p.request({ cmd: 'fetch', offset, mode: 'coordinated', calls: share(calls, this.processes.length, i) }),
+          ),
         )) as (Ok & FetchReply)[];
         for (const reply of replies) {
           result.calls += reply.succeeded + reply.failed;
@@ -214,8 +228,9 @@ export class Fleet {
 
   private async refreshEvents(mode: FleetMode): Promise<number> {
     // A zero-caller 'get' only reports the counters.
-    const replies = (await Promise.all(this.processes.map((p) => p.request({ cmd: 'get', offset: emulatorOffset(this.emulator), mode, callers: 0 })))) as (Ok &
-      GetReply)[];
+    const replies = (await Promise.all(
+      this.processes.map((p) => p.request({ cmd: 'get', offset: emulatorOffset(this.emulator), mode, callers: 0 })),
+    )) as (Ok & GetReply)[];
     return replies.reduce((sum, r) => sum + r.refreshes[mode], 0);
   }
 }

@@ -67,7 +67,9 @@ async function getMany(manager: TokenManager, n: number) {
   await Promise.all(
     Array.from({ length: n }, () =>
       manager.getAccessToken({ userName: config.userName }).then(
-        (token) => void (tokens[token] = (tokens[token] ?? 0) + 1),
+        (token) => {
+          tokens[token] = (tokens[token] ?? 0) + 1;
+        },
         (error: Error) => void failures.push(`${error.name}: ${error.message}`),
       ),
     ),

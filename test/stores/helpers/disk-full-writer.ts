@@ -13,7 +13,9 @@ process.stdout.write('ready\n');
 await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
 const big = 'z'.repeat(4000);
 try {
-  await store.saveToken(sampleToken('user1', { accessToken: `1000.big.${big}`, refreshToken: `1000.big.${big}`, clientSecret: big, redirectUrl: big }));
+  await store.saveToken(
+    sampleToken('user1', { accessToken: `1000.big.${big}`, refreshToken: `1000.big.${big}`, clientSecret: big, redirectUrl: big }),
+  );
   process.stdout.write(JSON.stringify({ ok: true }));
 } catch (error) {
   const e = error as { name: string; reason?: string; message: string };

@@ -49,7 +49,10 @@ const score = (id: string) => (/^(0|[1-9]\d{0,9})$/.test(id) ? Number(id) : 1e10
  * entry points to an existing hash whose column has that value; `indexkeys` names exactly the
  * index keys of each token; hash fields are Zoho's column names; no other keys but locks.
  */
-export async function layoutProblems(client: Redis, prefix: string): Promise<{ problems: string[]; tokens: Map<string, Record<string, string>> }> {
+export async function layoutProblems(
+  client: Redis,
+  prefix: string,
+): Promise<{ problems: string[]; tokens: Map<string, Record<string, string>> }> {
   const problems: string[] = [];
   const keys = await keysUnder(client, prefix);
   const tokens = new Map<string, Record<string, string>>();
@@ -76,8 +79,10 @@ export async function layoutProblems(client: Redis, prefix: string): Promise<{ p
       const id = rest.slice('token:'.length);
       tokens.set(id, hash);
       if (hash.id !== id) problems.push(`${key}: id field ${JSON.stringify(hash.id)}`);
-      for (const field of Object.keys(hash)) if (!(COLUMN_NAMES as readonly string[]).includes(field)) problems.push(`${key}: field ${field}`);
-      if (!hash.access_token && !hash.refresh_token && !hash.grant_token) problems.push(`${key}: no access, refresh or grant token (half written?)`);
+      for (const field of Object.keys(hash))
+        if (!(COLUMN_NAMES as readonly string[]).includes(field)) problems.push(`${key}: field ${field}`);
+      if (!hash.access_token && !hash.refresh_token && !hash.grant_token)
+        problems.push(`${key}: no access, refresh or grant token (half written?)`);
     } else if (rest.startsWith('idx:')) {
       const flat = reply as string[];
       const members = new Map<string, number>();
@@ -103,7 +108,8 @@ export async function layoutProblems(client: Redis, prefix: string): Promise<{ p
       if (indexes.get(indexKey)?.get(id) !== score(id)) problems.push(`token ${id}: not indexed by ${column}`);
     }
     const listed = (registry[id] ?? '').split('\n').filter(Boolean).sort();
-    if (JSON.stringify(listed) !== JSON.stringify(expected.sort())) problems.push(`token ${id}: indexkeys lists ${listed.length} keys, expected ${expected.length}`);
+    if (JSON.stringify(listed) !== JSON.stringify(expected.sort()))
+      problems.push(`token ${id}: indexkeys lists ${listed.length} keys, expected ${expected.length}`);
   }
   for (const id of ids.keys()) if (!tokens.has(id)) problems.push(`ids lists ${id} with no hash`);
   for (const id of Object.keys(registry)) if (!tokens.has(id)) problems.push(`indexkeys lists ${id} with no hash`);
