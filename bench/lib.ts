@@ -20,7 +20,10 @@ export interface BenchContext {
   /** Adds a measured row. */
   record(row: BenchRow): void;
   /** Measures fn repeatedly; returns the median and p99 in µs. */
-  measure(fn: () => unknown | Promise<unknown>, options?: { timeMs?: number; iterations?: number }): Promise<{ medianUs: number; p99Us: number; samples: number }>;
+  measure(
+    fn: () => unknown | Promise<unknown>,
+    options?: { timeMs?: number; iterations?: number },
+  ): Promise<{ medianUs: number; p99Us: number; samples: number }>;
   /** Token counts to run at (default 1,000 / 10,000 / 100,000; BENCH_QUICK=1 for 1,000 / 10,000). */
   sizes: number[];
   quick: boolean;

@@ -36,7 +36,15 @@ for (const file of files) {
   }
   const table = new Table({ head: ['subject', 'operation', 'tokens', 'median', 'p99', 'samples', 'note'] });
   for (const r of suiteRows) {
-    table.push([r.subject, r.operation, r.tokens?.toLocaleString('en-US') ?? '', formatUs(r.medianUs), r.p99Us === undefined ? '' : formatUs(r.p99Us), r.samples, r.note ?? '']);
+    table.push([
+      r.subject,
+      r.operation,
+      r.tokens?.toLocaleString('en-US') ?? '',
+      formatUs(r.medianUs),
+      r.p99Us === undefined ? '' : formatUs(r.p99Us),
+      r.samples,
+      r.note ?? '',
+    ]);
   }
   console.log(table.toString());
   rows.push(...suiteRows);
@@ -45,6 +53,9 @@ for (const file of files) {
 mkdirSync(join(here, 'results'), { recursive: true });
 const payload = JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, rows }, null, 2);
 writeFileSync(join(here, 'results', 'latest.json'), payload);
-writeFileSync(join(here, 'results', `${new Date().toISOString().slice(0, 10)}${wanted.length ? `-${wanted.join('-')}` : ''}.json`), payload);
+writeFileSync(
+  join(here, 'results', `${new Date().toISOString().slice(0, 10)}${wanted.length ? `-${wanted.join('-')}` : ''}.json`),
+  payload,
+);
 console.log(`\nwrote bench/results/latest.json (${rows.length} rows)`);
 process.exit(0);
