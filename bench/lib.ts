@@ -33,6 +33,9 @@ export async function measure(
   fn: () => unknown | Promise<unknown>,
   options: { timeMs?: number; iterations?: number } = {},
 ): Promise<{ medianUs: number; p99Us: number; samples: number }> {
+  // Start each measurement on a collected heap, so garbage left by the previous subject (another
+  // store, another size) is not charged to this one. `npm run bench` runs node with --expose-gc.
+  (globalThis as { gc?: () => void }).gc?.();
   const bench = new Bench({ time: options.timeMs ?? 500, iterations: options.iterations ?? 50, warmup: true });
   bench.add('x', fn);
   await bench.run();

@@ -239,22 +239,30 @@ export function matchRule(token: OAuthToken): MatchRule | null {
   return null;
 }
 
-const RULE_FIELDS = ['userName', 'accessToken', 'clientId', 'clientSecret', 'grantToken', 'refreshToken'] as const;
+/** A field matching reads: a string, or absent (undefined, null or empty). */
+function ruleField(value: unknown, field: string): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (value === undefined || value === null) return undefined;
+  return fail(field, `must be a string, got ${typeName(value)}`);
+}
 
 /**
  * The rule for `findToken(partial)`: checks only what matching reads (the hot path of every
  * API call), then applies `matchRule`. Empty strings count as absent, as in normalizeToken.
+ * Fields are read by name, not in a loop over names: this runs before every API call.
  */
 export function lookupRuleOf(partial: unknown): MatchRule | null {
   if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
     throw new TokenStoreError('INVALID_TOKEN', `Invalid token: expected an object, got ${typeName(partial)}`);
   }
-  const source = partial as Record<string, unknown>;
-  for (const field of RULE_FIELDS) {
-    const value = source[field];
-    if (value !== undefined && value !== null && typeof value !== 'string') fail(field, `must be a string, got ${typeName(value)}`);
-  }
-  return matchRule(source as OAuthToken);
+  const p = partial as Record<string, unknown>;
+  const userName = ruleField(p.userName, 'userName');
+  const accessToken = ruleField(p.accessToken, 'accessToken');
+  const clientId = ruleField(p.clientId, 'clientId');
+  const clientSecret = ruleField(p.clientSecret, 'clientSecret');
+  const grantToken = ruleField(p.grantToken, 'grantToken');
+  const refreshToken = ruleField(p.refreshToken, 'refreshToken');
+  return matchRule({ userName, accessToken, clientId, clientSecret, grantToken, refreshToken });
 }
 
 /** A row finder: the stored token whose `field` equals `value` (lowest id if several), or null. */

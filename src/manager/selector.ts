@@ -35,6 +35,7 @@ export function findBySelector(
 ): Promise<StoredToken | null> {
   if ('id' in selector) return store.findTokenById(selector.id);
   if ('userName' in selector) return store.findToken({ userName: selector.userName });
-  if ('refreshToken' in selector) return store.findToken({ ...client, refreshToken: selector.refreshToken });
-  return store.findToken({ ...client, grantToken: selector.grantToken });
+  const { clientId, clientSecret } = client;
+  if ('refreshToken' in selector) return store.findToken({ clientId, clientSecret, refreshToken: selector.refreshToken });
+  return store.findToken({ clientId, clientSecret, grantToken: selector.grantToken });
 }
