@@ -21,7 +21,11 @@ import {
 
 const COLUMNS = 'id, user_name, client_id, client_secret, refresh_token, access_token, grant_token, expiry_time, redirect_url, api_domain';
 const BY: Record<string, string> = {
-  id: 'id', userName: 'user_name', accessToken: 'access_token', grantToken: 'grant_token', refreshToken: 'refresh_token',
+  id: 'id',
+  userName: 'user_name',
+  accessToken: 'access_token',
+  grantToken: 'grant_token',
+  refreshToken: 'refresh_token',
 };
 
 export class CustomStoreSQLite implements TokenStore {
@@ -52,14 +56,16 @@ export class CustomStoreSQLite implements TokenStore {
 
   async saveToken(input: OAuthToken): Promise<StoredToken> {
     const token = normalizeTokenForSave(input);
-    return this.db.transaction(() => {
-      const existing = locateForSave(token, (field, value) => this.find(field, value));
-      const ids = (this.db.prepare('SELECT id FROM oauthtoken').pluck().all() as string[]);
-      const stored = tokenToStore(token, existing?.id ?? token.id ?? nextId(ids));
-      this.db.prepare('DELETE FROM oauthtoken WHERE id = ?').run(stored.id);
-      this.db.prepare(`INSERT INTO oauthtoken (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)`).run(...tokenToRow(stored));
-      return stored;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const existing = locateForSave(token, (field, value) => this.find(field, value));
+        const ids = this.db.prepare('SELECT id FROM oauthtoken').pluck().all() as string[];
+        const stored = tokenToStore(token, existing?.id ?? token.id ?? nextId(ids));
+        this.db.prepare('DELETE FROM oauthtoken WHERE id = ?').run(stored.id);
+        this.db.prepare(`INSERT INTO oauthtoken (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)`).run(...tokenToRow(stored));
+        return stored;
+      })
+      .immediate();
   }
 
   async deleteToken(id: string): Promise<void> {

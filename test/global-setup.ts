@@ -21,7 +21,13 @@ async function withMysql<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T 
 
 async function withPostgres<T>(fn: (c: pg.Client) => Promise<T>): Promise<T | undefined> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2_000 });
-  if (!(await client.connect().then(() => true, () => false))) return undefined;
+  if (
+    !(await client.connect().then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
   try {
     return await fn(client);
   } finally {
@@ -31,7 +37,9 @@ async function withPostgres<T>(fn: (c: pg.Client) => Promise<T>): Promise<T | un
 
 export async function setup(): Promise<() => Promise<void>> {
   const mysqlHad = await withMysql(async (c) => {
-    const [rows] = await c.query('SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [LOCK_TABLE]);
+    const [rows] = await c.query('SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [
+      LOCK_TABLE,
+    ]);
     return (rows as unknown[]).length > 0;
   });
   const postgresHad = await withPostgres(async (c) => (await c.query('SELECT to_regclass($1) AS t', [LOCK_TABLE])).rows[0]?.t !== null);

@@ -43,7 +43,10 @@ async function measureStore(ctx: BenchContext, subject: string, store: TokenStor
   const queries = Array.from({ length: 4096 }, () => {
     const i = pick();
     // A plain literal, as callers write it (a spread-built object keeps its added fields out of line).
-    return { id: String(i), partial: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, refreshToken: benchToken(i).refreshToken } };
+    return {
+      id: String(i),
+      partial: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, refreshToken: benchToken(i).refreshToken },
+    };
   });
   let q = 0;
   const find = await ctx.measure(async () => {
