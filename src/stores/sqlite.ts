@@ -99,6 +99,10 @@ export class SQLiteStore implements TokenStore {
     if (this.path !== ':memory:' && this.path !== '') this.db.pragma('journal_mode = WAL');
     // WAL + NORMAL survives a killed process; only a power loss may drop the last commits.
     this.db.pragma('synchronous = NORMAL');
+    // Reads through a memory map and a larger page cache: lookups in a big table stop paying a
+    // read() system call per page (about half the cost of a findToken at 100,000 tokens).
+    this.db.pragma('mmap_size = 268435456');
+    this.db.pragma('cache_size = -16000');
     this.db.exec(this.sql.createTable);
     for (const [, statement] of this.sql.createIndexes) this.db.exec(statement);
     const table = this.sql.table;
