@@ -39,3 +39,25 @@ export function findBySelector(
   if ('refreshToken' in selector) return store.findToken({ clientId, clientSecret, refreshToken: selector.refreshToken });
   return store.findToken({ clientId, clientSecret, grantToken: selector.grantToken });
 }
+
+/** Whether a stored token is the one a selector names (ids are reused after a delete). */
+export function matchesSelector(token: StoredToken, selector: TokenSelector): boolean {
+  if ('id' in selector) return token.id === selector.id;
+  if ('userName' in selector) return token.userName === selector.userName;
+  if ('refreshToken' in selector) return token.refreshToken === selector.refreshToken;
+  return token.grantToken === selector.grantToken;
+}
+
+/**
+ * Whether `current` (read again by id) is still the token `known` was, and not a new token that
+ * reuses a deleted one's id: same client and user, or, without a user name, the same refresh or
+ * grant token. A re-authorized user keeps its identity although its refresh token changed.
+ */
+export function sameIdentity(known: StoredToken, current: StoredToken): boolean {
+  if (known.id !== current.id || known.clientId !== current.clientId) return false;
+  if (known.userName !== undefined || current.userName !== undefined) return known.userName === current.userName;
+  return (
+    (known.refreshToken !== undefined && known.refreshToken === current.refreshToken) ||
+    (known.grantToken !== undefined && known.grantToken === current.grantToken)
+  );
+}

@@ -12,12 +12,13 @@ import {
   ZohoThrottleError,
   ZTokenError,
 } from '../errors.js';
+import { grantLockKey, refreshLockKey } from '../lock-keys.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
-import { accountsUrlFor, apiDomainFor, type DataCenter, type Environment } from '../zoho/datacenter.js';
+import { accountsUrlFor, apiDomainFor, type DataCenter, dataCenterOfAccountsUrl, type Environment } from '../zoho/datacenter.js';
 import { type TokenEventInfo, type TokenManagerEvents, TypedEmitter } from './events.js';
-import { describeSelector, findBySelector, selectorKey, type TokenSelector } from './selector.js';
+import { describeSelector, findBySelector, matchesSelector, sameIdentity, selectorKey, type TokenSelector } from './selector.js';
 import { fetchUserName } from './user-identity.js';
 
 export interface Logger {
@@ -54,16 +55,14 @@ export interface TokenManagerOptions {
   logger?: Logger;
 }
 
-interface CacheEntry {
-  token: StoredToken;
-}
-
 const DEFAULT_SKEW_MS = 5 * 60_000;
 /**
  * Inside the skew window a token that still has this long to live is served at once while one
  * refresh runs in the background; closer to expiry than this, callers wait for the refresh.
  */
 const MAX_GRACE_MS = 30_000;
+/** Zoho's answers to a refresh token it no longer accepts (revoked, or displaced by a 21st). */
+const REJECTED_REFRESH = new Set(['invalid_code', 'invalid_token', 'invalid_grant']);
 
 export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   readonly store: TokenStore;
@@ -83,13 +82,16 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   private readonly logger: Logger;
   /** selector key -> token id, and token id -> the token as last seen. */
   private readonly selectorIds = new Map<string, string>();
-  private readonly tokens = new Map<string, CacheEntry>();
-  /** One refresh per token id in this process. */
+  private readonly tokens = new Map<string, StoredToken>();
+  /** One refresh per token id, and one exchange per grant token, in this process. */
   private readonly inflight = new Map<string, Promise<StoredToken>>();
+  private readonly exchanges = new Map<string, Promise<StoredToken>>();
   /** Throttled refreshes back off until this time, per token id. */
   private readonly backoffUntil = new Map<string, number>();
-  /** Tokens whose refresh token Zoho rejected: they need a new authorization. */
-  private readonly needsReauth = new Set<string>();
+  /** Token id -> the refresh token Zoho rejected: that token needs a new authorization. */
+  private readonly rejectedRefresh = new Map<string, string>();
+  /** Access tokens an API call was refused with: never served again, even before their expiry. */
+  private readonly rejectedAccess = new Set<string>();
   /** Errors already emitted, so a failure is reported once however many paths see it. */
   private readonly reported = new WeakSet<Error>();
 
@@ -116,12 +118,21 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     this.coordinate = options.coordinate ?? true;
     this.resolveUserName = options.resolveUserName ?? true;
     this.logger = options.logger ?? {};
-    const dataCenter = options.dataCenter ?? 'US';
+    const environment = options.environment ?? 'production';
+    // A token without an api_domain goes to the data center's API domain; an accounts URL that is
+    // not Zoho's (the emulator) serves the API itself.
+    const overridden = options.accountsUrl ? dataCenterOfAccountsUrl(options.accountsUrl) : null;
     this.apiDomain =
       options.apiDomain ??
-      (options.accountsUrl && !options.dataCenter ? options.accountsUrl : apiDomainFor(dataCenter, options.environment ?? 'production'));
+      (options.dataCenter
+        ? apiDomainFor(options.dataCenter, environment)
+        : options.accountsUrl
+          ? overridden
+            ? apiDomainFor(overridden, environment)
+            : options.accountsUrl
+          : apiDomainFor('US', environment));
     this.accounts = new AccountsClient({
-      accountsUrl: options.accountsUrl ?? accountsUrlFor(dataCenter),
+      accountsUrl: options.accountsUrl ?? accountsUrlFor(options.dataCenter ?? 'US'),
       clientId: this.clientId,
       clientSecret: this.clientSecret,
       redirectUrl: this.redirectUrl,
@@ -132,41 +143,26 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
 
   /**
    * Exchanges a grant token (authorization code) and saves the result. A grant token already in
-   * the store is not exchanged again (it is single-use): the stored token is returned.
+   * the store is not exchanged again (it is single-use): the stored token is returned. One
+   * exchange per code in this process, and one per fleet under the store's lock, so workers that
+   * all start with the same code do not spend it several times.
    */
-  async authorize(input: { grantToken: string; userName?: string }): Promise<StoredToken> {
+  authorize(input: { grantToken: string; userName?: string }): Promise<StoredToken> {
     if (!input || typeof input.grantToken !== 'string' || input.grantToken === '') {
-      throw new TokenStoreError('INVALID_ARGUMENT', 'authorize needs a grantToken (the code from Zoho)', { field: 'grantToken' });
+      return Promise.reject(
+        new TokenStoreError('INVALID_ARGUMENT', 'authorize needs a grantToken (the code from Zoho)', { field: 'grantToken' }),
+      );
     }
-    const existing = await this.store.findToken({ clientId: this.clientId, clientSecret: this.clientSecret, grantToken: input.grantToken });
-    if (existing && (existing.refreshToken || existing.accessToken)) {
-      this.remember(existing, { grantToken: input.grantToken });
-      return existing;
-    }
-    const grant = await this.accounts.exchangeGrant(input.grantToken);
-    const apiDomain = grant.apiDomain ?? this.apiDomain;
-    let userName = input.userName;
-    if (!userName && this.resolveUserName) userName = await this.lookUpUserName(apiDomain, grant.accessToken);
-    const token: OAuthToken = {
-      ...(existing ?? {}),
-      userName,
-      clientId: this.clientId,
-      clientSecret: this.clientSecret,
-      refreshToken: grant.refreshToken,
-      accessToken: grant.accessToken,
-      // Kept so a restart with the same grant token finds this row instead of reusing a spent code.
-      grantToken: input.grantToken,
-      expiryTime: this.now() + grant.expiresInMs,
-      redirectUrl: this.redirectUrl,
-      apiDomain,
-    };
-    // Re-authorizing a known user replaces that user's row (matched by user name).
-    const saved = await this.store.saveToken(token);
-    this.needsReauth.delete(saved.id);
-    this.backoffUntil.delete(saved.id);
-    this.remember(saved, { grantToken: input.grantToken });
-    this.emit('save', info(saved));
-    return saved;
+    const code = input.grantToken;
+    const running = this.exchanges.get(code);
+    if (running) return running;
+    const exchange = () => this.exchangeOnce(code, input.userName);
+    const store = this.store;
+    const flight = (
+      this.coordinate && supportsLocking(store) ? store.withLock(grantLockKey(this.clientId, code), this.lockTtlMs, exchange) : exchange()
+    ).finally(() => this.exchanges.delete(code));
+    this.exchanges.set(code, flight);
+    return flight;
   }
 
   /** A valid access token for the selected token: from the cache, the store, or a refresh. */
@@ -187,71 +183,89 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       const cached = this.tokens.get(id);
       if (cached) {
         const now = this.now();
-        if (!isExpired(cached.token, now, this.skewMs)) return cached.token;
-        // A refresh is already running: keep serving the still-valid token without store reads.
-        if (this.inflight.has(id) && !isExpired(cached.token, now, this.graceMs)) return cached.token;
+        if (this.usable(cached, now, this.skewMs)) return cached;
+        // A refresh is running, or cannot run yet: keep serving the still-valid token.
+        if (this.usable(cached, now, this.graceMs) && (this.inflight.has(id) || this.cannotRefreshYet(cached, now))) return cached;
       }
     }
     let token = id !== undefined ? await this.store.findTokenById(id) : null;
+    // An id can be reused after its token was deleted: never serve another user's token.
+    if (token && !matchesSelector(token, selector)) token = null;
     if (!token) token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
     if (!token) {
+      if (id !== undefined) this.forget(id);
       if ('grantToken' in selector) return this.authorize({ grantToken: selector.grantToken });
-      this.selectorIds.delete(key);
       throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
     }
+    if (id !== undefined && id !== token.id) this.forget(id);
     this.remember(token, selector);
     const now = this.now();
-    if (token.accessToken && !isExpired(token, now, this.skewMs)) return token;
-    if (token.accessToken && !isExpired(token, now, this.graceMs)) {
-      this.refreshInBackground(token.id);
+    if (this.usable(token, now, this.skewMs)) return token;
+    if (this.usable(token, now, this.graceMs)) {
+      if (!this.cannotRefreshYet(token, now)) this.refreshInBackground(token);
       return token;
     }
-    return this.refreshOnce(token.id, null);
+    return this.refreshOnce(token, null);
   }
 
   /** Resolves when no refresh started by this manager is still running (for tests and shutdown). */
   async settle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    while (this.inflight.size > 0 || this.exchanges.size > 0) {
+      await Promise.allSettled([...this.inflight.values(), ...this.exchanges.values()]);
+    }
   }
 
   /**
    * fetch() with `Authorization: Zoho-oauthtoken ...`. A relative URL is resolved against the
    * token's API domain. On 401 INVALID_TOKEN the token is refreshed once (unless another caller
-   * already replaced it) and the call retried once.
+   * already replaced it) and the call retried once; if no new token can be had (throttled, Zoho
+   * unreachable), that error is thrown rather than a retry with the refused token.
    */
   async fetch(selector: TokenSelector, url: string | URL, init: RequestInit = {}): Promise<Response> {
     const token = await this.getToken(selector);
     const target = resolveUrl(url, token.apiDomain ?? this.apiDomain);
-    const first = await this.fetchImpl(target, withAuth(init, token.accessToken ?? ''));
+    // A stream body can be sent only once: read it so the retry can send it again.
+    const request = init.body instanceof ReadableStream ? { ...init, body: await new Response(init.body).arrayBuffer() } : init;
+    const first = await this.fetchImpl(target, withAuth(request, token.accessToken ?? ''));
     if (first.status !== 401 || !(await isInvalidToken(first))) return first;
     this.logger.info?.(
       `401 INVALID_TOKEN for ${describeSelector(selector)} with access token ${redact(token.accessToken)}: refreshing once`,
     );
-    const fresh = await this.refreshOnce(token.id, token.accessToken ?? '');
-    return this.fetchImpl(target, withAuth(init, fresh.accessToken ?? ''));
+    if (token.accessToken) this.rejectedAccess.add(token.accessToken);
+    const fresh = await this.refreshOnce(token, token.accessToken ?? '');
+    return this.fetchImpl(target, withAuth(request, fresh.accessToken ?? ''));
   }
 
-  /** Revokes the refresh token at Zoho, then deletes the token locally. */
+  /**
+   * Revokes the refresh token at Zoho, then deletes the token locally: under the token's refresh
+   * lock, after any refresh of it in this process, so a refresh finishing meanwhile cannot
+   * write the revoked token back.
+   */
   async revoke(selector: TokenSelector): Promise<void> {
     const token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
     if (!token) throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
-    if (token.refreshToken) {
-      try {
-        await this.accounts.revoke(token.refreshToken);
-      } catch (error) {
-        // A token Zoho no longer knows is as good as revoked; anything else keeps the local copy.
-        if (!(error instanceof ZohoOAuthError) || !/invalid/i.test(error.zohoError)) throw error;
-        this.logger.warn?.(`Zoho did not know refresh token ${redact(token.refreshToken)} (${error.zohoError}); deleting it locally`);
-      }
-    }
-    await this.store.deleteToken(token.id);
+    await this.inflight.get(token.id)?.catch(() => undefined);
+    const revokeCurrent = async (): Promise<StoredToken | null> => {
+      const current = await this.store.findTokenById(token.id);
+      if (!current || !sameIdentity(token, current)) return null; // revoked by someone else meanwhile
+      if (current.refreshToken) await this.revokeAtZoho(current.refreshToken);
+      await this.store.deleteToken(current.id);
+      return current;
+    };
+    const store = this.store;
+    const revoked =
+      this.coordinate && supportsLocking(store)
+        ? await store.withLock(refreshLockKey(this.clientId, token.id), this.lockTtlMs, revokeCurrent)
+        : await revokeCurrent();
     this.forget(token.id);
-    this.emit('revoke', info(token));
+    if (revoked) this.emit('revoke', info(revoked));
   }
 
   /** Whether Zoho rejected this token's refresh token (a new authorization is needed). */
   needsReauthorization(id: string): boolean {
-    return this.needsReauth.has(id);
+    const token = this.tokens.get(id);
+    const rejected = this.rejectedRefresh.get(id);
+    return rejected !== undefined && (token === undefined || token.refreshToken === rejected);
   }
 
   /** Drops every cached token (the store is untouched). */
@@ -262,65 +276,118 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
 
   // -------------------------------------------------------------------------------------------
 
-  /**
-   * One refresh per token id in this process. `rejected` is the access token an API call was
-   * refused with: then refresh only if the store still holds that one; else only if expiring.
-   */
-  private refreshInBackground(id: string): void {
+  /** Has an access token that is neither within `marginMs` of expiry nor refused by Zoho. */
+  private usable(token: StoredToken, now: number, marginMs: number): boolean {
+    const access = token.accessToken;
+    return access !== undefined && !isExpired(token, now, marginMs) && (this.rejectedAccess.size === 0 || !this.rejectedAccess.has(access));
+  }
+
+  /** A refresh now would only be refused: backing off after a throttle, or awaiting re-authorization. */
+  private cannotRefreshYet(token: StoredToken, now: number): boolean {
+    const backoff = this.backoffUntil.get(token.id);
+    return (backoff !== undefined && now < backoff) || this.isRejected(token);
+  }
+
+  /** Zoho rejected this token's current refresh token (a new one, from any process, clears it). */
+  private isRejected(token: StoredToken): boolean {
+    const rejected = this.rejectedRefresh.get(token.id);
+    if (rejected === undefined) return false;
+    if (rejected === (token.refreshToken ?? '')) return true;
+    this.rejectedRefresh.delete(token.id);
+    return false;
+  }
+
+  private async exchangeOnce(code: string, userName: string | undefined): Promise<StoredToken> {
+    // Re-read (under the grant lock): another process may have exchanged this code already.
+    const existing = await this.store.findToken({ clientId: this.clientId, clientSecret: this.clientSecret, grantToken: code });
+    if (existing && (existing.refreshToken || existing.accessToken)) {
+      this.remember(existing, { grantToken: code });
+      return existing;
+    }
+    const grant = await this.accounts.exchangeGrant(code);
+    const apiDomain = grant.apiDomain ?? this.apiDomain;
+    let name = userName;
+    if (!name && this.resolveUserName) name = await this.lookUpUserName(apiDomain, grant.accessToken);
+    const token: OAuthToken = {
+      ...(existing ?? {}),
+      userName: name,
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      refreshToken: grant.refreshToken,
+      accessToken: grant.accessToken,
+      // Kept so a restart with the same grant token finds this row instead of reusing a spent code.
+      grantToken: code,
+      expiryTime: this.now() + grant.expiresInMs,
+      redirectUrl: this.redirectUrl,
+      apiDomain,
+    };
+    // Re-authorizing a known user replaces that user's row (matched by user name).
+    const saved = await this.store.saveToken(token);
+    this.rejectedRefresh.delete(saved.id);
+    this.backoffUntil.delete(saved.id);
+    this.remember(saved, { grantToken: code });
+    this.emit('save', info(saved));
+    return saved;
+  }
+
+  private refreshInBackground(token: StoredToken): void {
     // Failures are reported as events (and logged); callers keep the still-valid token.
-    this.refreshOnce(id, null).catch((error: Error) => {
-      this.logger.warn?.(`Background refresh of token id ${id} failed: ${this.scrub(error.message, this.tokens.get(id)?.token)}`);
+    this.refreshOnce(token, null).catch((error: Error) => {
+      this.logger.warn?.(`Background refresh of token id ${token.id} failed: ${this.scrub(error.message, token)}`);
       this.report(error);
     });
   }
 
-  private refreshOnce(id: string, rejected: string | null): Promise<StoredToken> {
-    const running = this.inflight.get(id);
+  /**
+   * One refresh per token id in this process. `rejected` is the access token an API call was
+   * refused with: then refresh only if the store still holds that one; else only if expiring.
+   */
+  private refreshOnce(token: StoredToken, rejected: string | null): Promise<StoredToken> {
+    const running = this.inflight.get(token.id);
     if (running) return running;
-    const flight = this.refreshCoordinated(id, rejected).finally(() => this.inflight.delete(id));
-    this.inflight.set(id, flight);
+    const flight = this.refreshCoordinated(token, rejected).finally(() => this.inflight.delete(token.id));
+    this.inflight.set(token.id, flight);
     return flight;
   }
 
-  private async refreshCoordinated(id: string, rejected: string | null): Promise<StoredToken> {
+  private async refreshCoordinated(token: StoredToken, rejected: string | null): Promise<StoredToken> {
+    const id = token.id;
     const decideAndRefresh = async (): Promise<StoredToken> => {
       // Re-read after taking the lock: another process may have refreshed already.
       const current = await this.store.findTokenById(id);
-      if (!current) {
+      if (!current || !sameIdentity(token, current)) {
         this.forget(id);
-        throw new TokenStoreError('NOT_FOUND', `Token id ${id} is no longer stored (deleted or revoked)`);
+        throw new TokenStoreError('NOT_FOUND', `Token id ${id} is no longer stored (deleted, revoked or replaced)`);
       }
       const stillNeeded =
-        rejected !== null
-          ? current.accessToken === rejected || !current.accessToken
-          : !current.accessToken || isExpired(current, this.now(), this.skewMs);
+        rejected !== null ? current.accessToken === rejected || !current.accessToken : !this.usable(current, this.now(), this.skewMs);
       if (!stillNeeded) {
         this.remember(current);
         return current;
       }
-      return this.refreshNow(current);
+      return this.refreshNow(current, rejected);
     };
     const store = this.store;
-    if (this.coordinate && supportsLocking(store)) {
-      return store.withLock(`ztoken:refresh:${this.clientId}:${id}`, this.lockTtlMs, decideAndRefresh);
-    }
+    if (this.coordinate && supportsLocking(store))
+      return store.withLock(refreshLockKey(this.clientId, id), this.lockTtlMs, decideAndRefresh);
     return decideAndRefresh();
   }
 
-  private async refreshNow(token: StoredToken): Promise<StoredToken> {
+  private async refreshNow(token: StoredToken, rejected: string | null): Promise<StoredToken> {
     const now = this.now();
-    const stillValid = Boolean(token.accessToken) && token.expiryTime !== undefined && token.expiryTime > now;
+    // The token still works: unexpired, and not the one an API call was just refused with.
+    const stillValid = this.usable(token, now, 0) && token.accessToken !== rejected;
     const backoff = this.backoffUntil.get(token.id);
     if (backoff !== undefined && now < backoff) {
       if (stillValid) return token;
       throw new ZohoThrottleError(`Refresh of token id ${token.id} is backing off after Zoho throttled it`, backoff - now);
     }
-    if (this.needsReauth.has(token.id)) {
+    if (this.isRejected(token)) {
       throw new ReauthorizationRequiredError(`Token id ${token.id} needs a new authorization: Zoho rejected its refresh token`, token.id);
     }
     if (!token.refreshToken) {
       if (token.grantToken && !token.accessToken) return this.authorize({ grantToken: token.grantToken, userName: token.userName });
-      this.needsReauth.add(token.id);
+      this.rejectedRefresh.set(token.id, '');
       throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
     }
     let grant: TokenGrant;
@@ -330,6 +397,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       return this.absorbRefreshFailure(token, error as Error, stillValid);
     }
     this.backoffUntil.delete(token.id);
+    if (token.accessToken) this.rejectedAccess.delete(token.accessToken);
     const refreshed: StoredToken = {
       ...token,
       accessToken: grant.accessToken,
@@ -366,9 +434,9 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       if (stillValid) return token;
       throw error;
     }
-    if (error instanceof ZohoOAuthError && error.zohoError !== 'invalid_client') {
+    if (error instanceof ZohoOAuthError && REJECTED_REFRESH.has(error.zohoError)) {
       // Zoho rejected the refresh token itself (revoked, or displaced by a 21st one).
-      this.needsReauth.add(token.id);
+      this.rejectedRefresh.set(token.id, token.refreshToken ?? '');
       const reauth = new ReauthorizationRequiredError(
         `Zoho rejected the refresh token ${redact(token.refreshToken)} of token id ${token.id} (${error.zohoError}): the user must authorize again; the stored token is kept`,
         token.id,
@@ -377,12 +445,24 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       this.report(reauth);
       throw reauth;
     }
-    if (error instanceof ZohoNetworkError && stillValid) {
+    // Zoho unreachable, or an answer that says nothing about this token: serve it while it works.
+    const transient = error instanceof ZohoNetworkError || (error instanceof ZohoOAuthError && error.zohoError !== 'invalid_client');
+    if (transient && stillValid) {
       this.report(error);
-      this.logger.warn?.(`Refresh of token id ${token.id} failed (${error.reason}); serving the still-valid access token`);
+      this.logger.warn?.(`Refresh of token id ${token.id} failed (${(error as ZTokenError).reason}); serving the still-valid access token`);
       return token;
     }
     throw error;
+  }
+
+  private async revokeAtZoho(refreshToken: string): Promise<void> {
+    try {
+      await this.accounts.revoke(refreshToken);
+    } catch (error) {
+      // A token Zoho no longer knows is as good as revoked; anything else keeps the local copy.
+      if (!(error instanceof ZohoOAuthError) || !REJECTED_REFRESH.has(error.zohoError)) throw error;
+      this.logger.warn?.(`Zoho did not know refresh token ${redact(refreshToken)} (${error.zohoError}); deleting it locally`);
+    }
   }
 
   /** A text for the log without the client secret or the given tokens' secrets (a store's error may echo them). */
@@ -397,7 +477,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   }
 
   private remember(token: StoredToken, selector?: TokenSelector): void {
-    this.tokens.set(token.id, { token });
+    this.tokens.set(token.id, token);
     this.selectorIds.set(selectorKey({ id: token.id }), token.id);
     if (token.userName) this.selectorIds.set(selectorKey({ userName: token.userName }), token.id);
     if (selector) this.selectorIds.set(selectorKey(selector), token.id);
@@ -405,6 +485,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
 
   private forget(id: string): void {
     this.tokens.delete(id);
+    this.rejectedRefresh.delete(id);
+    this.backoffUntil.delete(id);
     for (const [key, value] of this.selectorIds) if (value === id) this.selectorIds.delete(key);
   }
 
