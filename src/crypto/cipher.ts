@@ -105,10 +105,6 @@ export class FieldCipher {
     return [...this.#byId.keys()];
   }
 
-  get newestKeyId(): string {
-    return this.#newest().id;
-  }
-
   /** Whether a stored value is already encrypted under the newest key. */
   isCurrent(stored: string): boolean {
     return stored.startsWith(this.#newest().prefix);
@@ -138,11 +134,6 @@ export class FieldCipher {
     this.#cache.remember(key.encrypted[field], plaintext, stored);
     this.#cache.remember(this.#decrypted[field], stored, plaintext);
     return stored;
-  }
-
-  /** Every stored form `plaintext` may have in `field`, newest key first. */
-  storedForms(field: SecretField, plaintext: string): string[] {
-    return this.#newestFirst.map((key) => this.encrypt(field, plaintext, key.id));
   }
 
   /**

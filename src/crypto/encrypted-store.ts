@@ -6,6 +6,7 @@
  * newest first, then the plaintext form of rows written before encryption was turned on.
  */
 import { TokenStoreError } from '../errors.js';
+import { refreshLockKey } from '../lock-keys.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { ClosedGuard } from '../stores/closed.js';
 import {
@@ -35,6 +36,9 @@ export interface EncryptedStoreOptions {
    */
   cacheEntries?: number;
 }
+
+/** How long rotateKeys holds one token's lock if it dies mid-rewrite (a TokenManager's default). */
+const ROTATE_LOCK_TTL_MS = 30_000;
 
 const SECRET = new Set<string>(SECRET_FIELDS);
 const isSecretField = (field: string): field is SecretField => SECRET.has(field);
@@ -126,22 +130,33 @@ export class EncryptedStore implements TokenStore {
 
   /**
    * Re-encrypts every token under the newest key: plaintext rows and rows under older keys.
-   * One token at a time, each re-read just before it is rewritten, so readers and writers keep
-   * working meanwhile; rerunning it is harmless (current tokens are read, not rewritten). A value
-   * no configured key can read stops it with a CRYPTO error and leaves that token as it was.
+   * One token at a time, each re-read and rewritten under its refresh lock (lock-keys.ts) when
+   * the inner store has locks, so readers and writers keep working meanwhile and a refresh saved
+   * during the rotation is kept; rerunning it is harmless (current tokens are read, not
+   * rewritten). A value no configured key can read stops it with a CRYPTO error and leaves that
+   * token as it was.
    */
   async rotateKeys(): Promise<{ rotated: number; total: number }> {
     this.#guard.check();
     const rows = await this.inner.getTokens();
+    const inner = this.inner;
     let rotated = 0;
-    for (const { id } of rows) {
-      const row = await this.inner.findTokenById(id);
-      if (!row) continue;
-      // Decrypting current rows too proves every token is readable with the configured keys.
-      const plain = this.#decryptToken(row);
-      if (this.#isCurrent(row)) continue;
-      await this.inner.saveToken(this.#encryptToken(plain));
-      rotated++;
+    for (const { id, clientId } of rows) {
+      const rotateOne = async (): Promise<boolean> => {
+        const row = await inner.findTokenById(id);
+        if (!row) return false;
+        // Decrypting current rows too proves every token is readable with the configured keys.
+        const plain = this.#decryptToken(row);
+        if (this.#isCurrent(row)) return false;
+        await inner.saveToken(this.#encryptToken(plain));
+        return true;
+      };
+      // Under the lock a TokenManager refreshes this token with, so a refresh saved meanwhile is
+      // re-read here, never overwritten by the older value.
+      const done = supportsLocking(inner)
+        ? await inner.withLock(refreshLockKey(clientId, id), ROTATE_LOCK_TTL_MS, rotateOne)
+        : await rotateOne();
+      if (done) rotated++;
     }
     return { rotated, total: rows.length };
   }

@@ -8,6 +8,7 @@ import { FieldCipher } from '../../src/crypto/cipher.js';
 import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
 import type { EncryptionKey } from '../../src/crypto/keys.js';
 import { TokenStoreError } from '../../src/errors.js';
+import { refreshLockKey } from '../../src/lock-keys.js';
 import { supportsLocking, type TokenStore } from '../../src/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
@@ -234,6 +235,42 @@ describe('EncryptedStore', () => {
     expect(sqliteDump(path)).not.toContain('zt1:k1:');
     await rotator.close();
     await other.close();
+  });
+
+  it('rotateKeys keeps a refresh that another writer saves, under the refresh lock, while the token is being rotated', async () => {
+    const memory = new MemoryStore();
+    await new EncryptedStore(memory, { keys: [K1] }).saveToken(full('busy@zylker.com'));
+    const refreshed = ZOHO('refreshedaccess');
+    let racer: Promise<void> | undefined;
+    // The inner store as rotateKeys sees it: right after rotateKeys reads the token, a
+    // TokenManager-like writer refreshes it under the same lock and saves a new access token.
+    const inner: TokenStore = {
+      findToken: (p) => memory.findToken(p),
+      saveToken: (t) => memory.saveToken(t),
+      deleteToken: (id) => memory.deleteToken(id),
+      getTokens: () => memory.getTokens(),
+      deleteTokens: () => memory.deleteTokens(),
+      close: () => memory.close(),
+      withLock: (key, ttlMs, fn) => memory.withLock(key, ttlMs, fn),
+      findTokenById: async (id) => {
+        const row = await memory.findTokenById(id);
+        if (!racer) {
+          const writer = new EncryptedStore(memory, { keys: [K1, K2] });
+          racer = memory.withLock(refreshLockKey(CLIENT.clientId, id), 5_000, async () => {
+            const current = await writer.findTokenById(id);
+            await writer.saveToken({ ...current, accessToken: refreshed, expiryTime: 42 });
+          });
+          // Let the writer finish unless it waits for the lock (then rotateKeys holds it).
+          await Promise.race([racer, new Promise((resolve) => setTimeout(resolve, 100))]);
+        }
+        return row;
+      },
+    };
+    const rotator = new EncryptedStore(inner, { keys: [K1, K2] });
+    expect(await rotator.rotateKeys()).toEqual({ rotated: 1, total: 1 });
+    await racer;
+    expect(await rotator.findTokenById('1')).toMatchObject({ accessToken: refreshed, expiryTime: 42 });
+    expect(JSON.stringify(await memory.getTokens())).not.toContain('zt1:k1:');
   });
 
   it('finds and updates a row written under an older key by every rule, without duplicating it', async () => {
