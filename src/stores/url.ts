@@ -32,9 +32,63 @@ export function isEncryptedStoreUrl(url: string): boolean {
   return value === '1' || value === 'true';
 }
 
-/** The URL with any password replaced, safe for messages. */
+/** Query parameters that carry a database password (libpq's and the drivers' names). */
+const PASSWORD_PARAMS = new Set(['password', 'sslpassword']);
+const MASK = '***';
+
+/** `a=1&password=x` with the password parameters' values masked, the rest as written. */
+function maskQuery(query: string): string {
+  return query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawName = eq < 0 ? pair : pair.slice(0, eq);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape: compare the name as written.
+      }
+      return PASSWORD_PARAMS.has(name.toLowerCase()) ? `${rawName}=${MASK}` : pair;
+    })
+    .join('&');
+}
+
+/** Masks the query part (after the first `?`, before any `#`) of a text. */
+function maskQueryOf(text: string): string {
+  const at = text.indexOf('?');
+  if (at < 0) return text;
+  const hash = text.indexOf('#', at);
+  const end = hash < 0 ? text.length : hash;
+  return `${text.slice(0, at + 1)}${maskQuery(text.slice(at + 1, end))}${text.slice(end)}`;
+}
+
+/**
+ * The URL with every password masked, safe for messages: the userinfo password and the
+ * `password`/`sslpassword` query parameters (any case). A URL the parser refuses, or one with an
+ * `@` after its host (a password with an unescaped `#`, `/` or `?` splits there), has everything
+ * from the user name's end to its last `@` masked.
+ */
 export function describeStoreUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && !`${parsed.pathname}${parsed.search}${parsed.hash}`.includes('@')) {
+    if (parsed.password === '') return maskQueryOf(url);
+    parsed.password = MASK;
+    parsed.search = maskQuery(parsed.search.slice(1));
+    return parsed.href;
+  }
+  const authority = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is.exec(url);
+  if (!authority) return maskQueryOf(url);
+  const scheme = authority[1] ?? '';
+  const userinfo = authority[2] ?? '';
+  const colon = userinfo.indexOf(':');
+  const user = colon < 0 ? '' : userinfo.slice(0, colon + 1);
+  return `${scheme}${user}${MASK}@${maskQueryOf(url.slice(authority[0].length))}`;
 }
 
 function splitQuery(rest: string): { body: string; query: URLSearchParams } {
@@ -49,6 +103,18 @@ function pathOf(body: string, scheme: string, url: string): string {
   const path = body.startsWith('///') ? body.slice(2) : body.startsWith('//') ? body.slice(2) : body;
   if (path === '') throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ${describeStoreUrl(url)} names no path: use ${scheme}./file`);
   return decodeURIComponent(path);
+}
+
+/** `new URL(url)`, but a refusal names the URL masked: Node's own error carries it whole (`input`). */
+function parseStoreUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new TokenStoreError(
+      'INVALID_ARGUMENT',
+      `Invalid store URL ${describeStoreUrl(url)}: percent-encode reserved characters (such as # / ? @ :) in the user name and password`,
+    );
+  }
 }
 
 function optional(query: URLSearchParams, name: string): string | undefined {
@@ -81,7 +147,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
       break;
     }
     case 'mysql:': {
-      const parsed = new URL(url);
+      const parsed = parseStoreUrl(url);
       const { DBStore } = await import('./mysql.js');
       store = new DBStore({
         host: parsed.hostname || undefined,
@@ -95,7 +161,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
     }
     case 'postgres:':
     case 'postgresql:': {
-      const parsed = new URL(url);
+      const parsed = parseStoreUrl(url);
       const { PostgresStore } = await import('./postgres.js');
       parsed.searchParams.delete('table');
       parsed.searchParams.delete('encrypt');
@@ -104,7 +170,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
     }
     case 'redis:':
     case 'rediss:': {
-      const parsed = new URL(url);
+      const parsed = parseStoreUrl(url);
       const { RedisStore } = await import('./redis.js');
       const prefix = optional(query, 'prefix');
       parsed.search = '';

@@ -69,6 +69,47 @@ describe('openStore', () => {
     expect(error.message).toMatch(/supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: memory:/);
   });
 
+  it('describeStoreUrl masks userinfo passwords, password query parameters and unparseable userinfo', () => {
+    const cases: [string, string][] = [
+      ['postgres://app@db/crm?password=Sup3rSecret', 'postgres://app@db/crm?password=***'],
+      ['mysql://root:p@ss@host', 'mysql://root:***@host'],
+      ['mysql://root:p%40ss@host:3306/zohooauth?table=t', 'mysql://root:***@host:3306/zohooauth?table=t'],
+      [
+        'postgres://u@h/db?sslmode=require&SSLPassword=Sup3rSecret&PASSWORD=Sup3rSecret&table=t',
+        'postgres://u@h/db?sslmode=require&SSLPassword=***&PASSWORD=***&table=t',
+      ],
+      ['postgresql://u:Sup3rSecret@[::1]:5432/db?pass%77ord=Sup3rSecret#x', 'postgresql://u:***@[::1]:5432/db?pass%77ord=***#x'],
+      ['redis://:Sup3rSecret@host:6379/0?prefix=zoho:', 'redis://:***@host:6379/0?prefix=zoho:'],
+      // Not a URL the parser accepts (an unescaped '#'): everything up to the last '@' is masked.
+      ['mysql://root:Sup3r#Secret@host/db?x=1', 'mysql://root:***@host/db?x=1'],
+      ['mysql://Sup3r#Secret@host/db', 'mysql://***@host/db'],
+      ['mysql://root:1234?Secret@host/db', 'mysql://root:***@host/db'],
+      ['mysql://root:1234/Secret@host/db', 'mysql://root:***@host/db'],
+    ];
+    for (const [url, shown] of cases) {
+      expect(describeStoreUrl(url), url).toBe(shown);
+      expect(shown).not.toMatch(/Sup3r|Secret|p@ss|p%40ss/);
+    }
+    for (const url of [
+      'sqlite:./zohooauth.db',
+      'sqlite::memory:',
+      'file:./sdk tokens.txt',
+      'memory:',
+      'redis://host:6379/0?prefix=zoho:',
+      'mysql://root@127.0.0.1:3306/zohooauth',
+    ]) {
+      expect(describeStoreUrl(url)).toBe(url);
+    }
+  });
+
+  it('a store URL the parser refuses is an INVALID_ARGUMENT error that does not hold the password', async () => {
+    const error = await openStore('mysql://root:Sup3r#Secret@127.0.0.1/db').catch((e) => e);
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(error.reason).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain('mysql://root:***@127.0.0.1/db');
+    expect(JSON.stringify({ ...error, message: error.message, cause: String(error.cause) })).not.toContain('Secret');
+  });
+
   it('never echoes a password', async () => {
     expect(describeStoreUrl('mysql://root:hunter2secret@host/db')).toBe('mysql://root:***@host/db');
     const error = await openStore('bogus://root:hunter2secret@host/db').catch((e) => e);
