@@ -40,6 +40,7 @@ import { SerialQueue } from './file/serial-queue.js';
 import { removeOrphanTempFiles } from './file/temp-files.js';
 import { corruptFile, duplicateId, parseTokenFile } from './file/token-file.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
+import { positiveOption } from './options.js';
 
 export interface FileStoreOptions {
   /** The token file. Default 'sdk_tokens.txt' (Zoho's default), relative to the working folder. */
@@ -100,8 +101,8 @@ export class FileStore implements TokenStore {
       throw new TokenStoreError('INVALID_ARGUMENT', 'Invalid FileStore options: expected an object');
     }
     this.path = resolveTokenFile(options.path ?? DEFAULT_TOKEN_FILE);
-    this.lockStaleMs = positiveMs(options.lockStaleMs, 'lockStaleMs', DEFAULT_LOCK_STALE_MS);
-    this.lockWaitMs = positiveMs(options.lockWaitMs, 'lockWaitMs', Math.max(5_000, 2 * this.lockStaleMs));
+    this.lockStaleMs = positiveOption('FileStore', 'lockStaleMs', options.lockStaleMs, DEFAULT_LOCK_STALE_MS, 'ms');
+    this.lockWaitMs = positiveOption('FileStore', 'lockWaitMs', options.lockWaitMs, Math.max(5_000, 2 * this.lockStaleMs), 'ms');
     this.writeLock = new FileLock(writeLockPath(this.path));
     this.view = new FileView(this.path);
   }
@@ -339,14 +340,6 @@ function resolveTokenFile(given: unknown): string {
     }
   }
   return path;
-}
-
-function positiveMs(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid FileStore ${name}: expected a positive number of milliseconds`);
-  }
-  return value;
 }
 
 /** The file as text; bytes that are not UTF-8 would be mangled by a rewrite, so they are an error. */

@@ -8,6 +8,7 @@
  * whose lock has expired, even one that is frozen.
  */
 import { TokenStoreError } from '../errors.js';
+import { positiveOption } from './options.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
 import { MySqlDriver } from './sql/mysql-driver.js';
@@ -62,9 +63,9 @@ export class DBStore extends AsyncSqlStore {
         password: options.password ?? '',
         database,
         table,
-        connectionLimit: positive(options.connectionLimit, 10, 'connectionLimit'),
-        connectTimeoutMs: positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs'),
-        queryTimeoutMs: positive(options.queryTimeoutMs, 15_000, 'queryTimeoutMs'),
+        connectionLimit: positiveOption('DBStore', 'connectionLimit', options.connectionLimit, 10),
+        connectTimeoutMs: positiveOption('DBStore', 'connectTimeoutMs', options.connectTimeoutMs, 5_000),
+        queryTimeoutMs: positiveOption('DBStore', 'queryTimeoutMs', options.queryTimeoutMs, 15_000),
       }),
       table,
     });
@@ -73,12 +74,4 @@ export class DBStore extends AsyncSqlStore {
     this.database = database;
     this.table = table;
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid DBStore ${name} ${JSON.stringify(value)}: expected a positive whole number`);
-  }
-  return value;
 }

@@ -7,6 +7,7 @@
  * waiters can end a holder whose lock has expired, even one that is frozen.
  */
 import { TokenStoreError } from '../errors.js';
+import { positiveOption } from './options.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
 import { PostgresDriver } from './sql/postgres-driver.js';
@@ -63,9 +64,9 @@ export class PostgresStore extends AsyncSqlStore {
         ...(options.password === undefined ? {} : { password: options.password }),
         table,
         ...(schema === undefined ? {} : { schema }),
-        max: positive(options.max, 10, 'max'),
-        connectTimeoutMs: positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs'),
-        queryTimeoutMs: positive(options.queryTimeoutMs, 15_000, 'queryTimeoutMs'),
+        max: positiveOption('PostgresStore', 'max', options.max, 10),
+        connectTimeoutMs: positiveOption('PostgresStore', 'connectTimeoutMs', options.connectTimeoutMs, 5_000),
+        queryTimeoutMs: positiveOption('PostgresStore', 'queryTimeoutMs', options.queryTimeoutMs, 15_000),
       }),
       table,
       ...(schema === undefined ? {} : { schema }),
@@ -84,15 +85,4 @@ function validateSchema(schema: string): string {
       `Invalid PostgresStore schema ${JSON.stringify(String(schema).slice(0, 70))}: use letters, digits and underscores, starting with a letter or underscore`,
     );
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TokenStoreError(
-      'INVALID_ARGUMENT',
-      `Invalid PostgresStore ${name} ${JSON.stringify(value)}: expected a positive whole number`,
-    );
-  }
-  return value;
 }

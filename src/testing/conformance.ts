@@ -158,6 +158,14 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         expect(await store.findToken({ accessToken: '1000.access.unknown' })).toBeNull();
       });
 
+      it('ignores fields that matching does not read (a bad expiryTime, a long apiDomain)', async () => {
+        // The hot path checks only what the rules read: a caller's stale extras never fail a lookup.
+        const extras = { expiryTime: 'soon', apiDomain: 'x'.repeat(10_000) } as unknown as OAuthToken;
+        expect((await store.findToken({ userName: 'alice@zylker.com', ...extras }))?.id).toBe('1');
+        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless', ...extras }))?.id).toBe('2');
+        expect((await store.findToken({ accessToken: '1000.access.nameless', ...extras }))?.id).toBe('2');
+      });
+
       it('returns the whole stored token, every field', async () => {
         expect(await store.findToken({ userName: 'alice@zylker.com' })).toEqual({
           id: '1',

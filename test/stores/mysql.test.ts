@@ -197,6 +197,28 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       for (const store of [a, b, c]) await store.close();
     });
 
+    it('a new id is the largest numeric id + 1 even when another writer took one far past the cached largest', async () => {
+      const table = fresh();
+      const a = new DBStore({ ...target, table });
+      await a.saveToken(sampleToken('first', { id: '11' }));
+      for (let id = 12; id <= 19; id++) {
+        await admin.query(`INSERT INTO \`${table}\` (id, user_name, access_token) VALUES (?, ?, ?)`, [
+          String(id),
+          `u${id}`,
+          `1000.a.${id}`,
+        ]);
+      }
+      // a learns the largest id (19) from the table, so its next candidates are 21, 22, ...
+      expect((await a.saveToken(sampleToken('u20'))).id).toBe('20');
+      await admin.query(`INSERT INTO \`${table}\` (id, user_name, access_token) VALUES ('40', 'far', '1000.a.far')`);
+      await admin.query(`INSERT INTO \`${table}\` (id, user_name, access_token) VALUES ('custom', 'named', '1000.a.named')`);
+      expect((await a.saveToken(sampleToken('u41'))).id).toBe('41');
+      expect((await a.saveToken(sampleToken('u42'))).id).toBe('42');
+      await admin.query(`INSERT INTO \`${table}\` (id, user_name, access_token) VALUES ('100', 'longer', '1000.a.longer')`);
+      expect((await a.saveToken(sampleToken('u101'))).id).toBe('101');
+      await a.close();
+    });
+
     it('a duplicate-entry error echoed by the server reaches neither the message nor the cause', async () => {
       const table = fresh();
       await admin.query(ZOHO_TABLE(table));

@@ -11,6 +11,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../../errors.js';
 import { scrubSecrets } from '../../token.js';
 import { loadDriver } from '../driver.js';
+import { positiveOption } from '../options.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -36,14 +37,6 @@ function reconnectDelay(attempt: number): number {
   return Math.min(25 * 2 ** Math.min(attempt, 5), 500);
 }
 
-function positiveMs(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TokenStoreError('INVALID_ARGUMENT', `Invalid RedisStore option ${name}: expected a positive number of milliseconds`);
-  }
-  return value;
-}
-
 export class RedisConnection {
   readonly client: Redis;
   /** Host and port (and db), for messages: never the password. */
@@ -58,8 +51,8 @@ export class RedisConnection {
   };
 
   constructor(options: RedisConnectionOptions) {
-    this.connectTimeoutMs = positiveMs(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS);
-    const commandTimeoutMs = positiveMs(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS);
+    this.connectTimeoutMs = positiveOption('RedisStore', 'connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'ms');
+    const commandTimeoutMs = positiveOption('RedisStore', 'commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'ms');
     if (options.client) {
       this.client = options.client;
       this.owned = false;

@@ -21,12 +21,12 @@ import {
   MAX_ID_LENGTH,
   type LookupField,
   locateForSaveAsync,
-  matchRule,
+  lookupRuleOf,
   nextIdAfter,
-  normalizeToken,
   normalizeTokenForSave,
   type OAuthToken,
   type StoredToken,
+  sameTokenContent,
   scrubSecrets,
   secretsOf,
   TOKEN_FIELDS,
@@ -74,6 +74,7 @@ export class AsyncSqlStore implements TokenStore {
   private readonly idNumber: string;
   private readonly maxIdSql: string;
   private readonly idWindowSql: string;
+  private readonly greaterIdSql: string;
   private ready: Promise<Prepared> | null = null;
   /**
    * The largest numeric id this store knows of, or null when unknown. Only used where the
@@ -91,11 +92,15 @@ export class AsyncSqlStore implements TokenStore {
     this.maxIdSql = `SELECT MAX(${this.idNumber}) AS max_id FROM ${this.sql.table}`;
     const window = Array.from({ length: ID_WINDOW }, (_, i) => d.param(i + 1)).join(', ');
     this.idWindowSql = `SELECT ${id} FROM ${this.sql.table} WHERE ${id} IN (${window})`;
+    // Numeric ids have no leading zeros, so a longer one is larger, and one as long compares as text.
+    this.greaterIdSql =
+      `SELECT 1 AS found FROM ${this.sql.table} WHERE (LENGTH(${id}) > ${d.param(1)} OR (LENGTH(${id}) = ${d.param(2)} AND ${id} > ${d.param(3)}))` +
+      ` AND ${d.numericIdTest(id)} LIMIT 1`;
   }
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
-    const rule = matchRule(normalizeToken(partial));
+    const rule = lookupRuleOf(partial);
     if (!rule) return null;
     return this.read('findToken', (p) => this.lookup(this.driver, p, rule.field, rule.value, false), [rule.value]);
   }
@@ -153,7 +158,7 @@ export class AsyncSqlStore implements TokenStore {
         if (uncertain && attempted && prepared) {
           // The commit may have landed: if the row is stored as we wrote it, the save succeeded.
           const landed = await this.lookup(this.driver, prepared, 'id', attempted.id, false).catch(() => null);
-          if (landed && sameToken(landed, attempted)) return attempted;
+          if (landed && sameTokenContent(landed, attempted)) return attempted;
         }
         if (kind === 'no-table') this.ready = null;
         if (attempt < MAX_ATTEMPTS && (RETRYABLE.has(kind) || uncertain)) {
@@ -240,8 +245,10 @@ export class AsyncSqlStore implements TokenStore {
   /**
    * The next id: the largest numeric id + 1. Where no index can find the largest id (MySQL), the
    * ids after the cached largest are probed by primary key in one query: the id after the last
-   * taken one in that window is the answer unless the whole window is taken (other writers ran
-   * far ahead), and then the table is scanned. The primary key still guards every insert.
+   * taken one in that window is the candidate unless the whole window is taken (other writers
+   * ran far ahead). Another writer may also have taken an id past the window (a caller-chosen
+   * id): the candidate stands only when no numeric id above it exists, else the table is
+   * scanned for the largest. The primary key still guards every insert.
    */
   private async newId(tx: SqlRunner): Promise<string> {
     if (this.driver.slowMaxId && this.maxIdCache !== null && String(this.maxIdCache + ID_WINDOW).length <= MAX_ID_LENGTH) {
@@ -249,7 +256,11 @@ export class AsyncSqlStore implements TokenStore {
       const window = Array.from({ length: ID_WINDOW }, (_, i) => String(first + i));
       const taken = (await tx.query(this.idWindowSql, window)).map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
       const last = taken.length === 0 ? first - 1 : Math.max(...taken);
-      if (last < first + ID_WINDOW - 1) return String(last + 1);
+      if (last < first + ID_WINDOW - 1) {
+        const candidate = String(last + 1);
+        const greater = await tx.query(this.greaterIdSql, [candidate.length, candidate.length, candidate]);
+        if (greater.length === 0) return candidate;
+      }
     }
     const raw = (await tx.query(this.maxIdSql))[0]?.max_id;
     return nextIdAfter(raw === null || raw === undefined ? null : String(raw));
@@ -385,10 +396,4 @@ export class AsyncSqlStore implements TokenStore {
 function pauseBeforeRetry(kind: DriverErrorKind, attempt: number): Promise<void> {
   const ms = kind === 'connection' || kind === 'deadlock' ? 10 * 4 ** (attempt - 1) : 0;
   return ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function sameToken(a: StoredToken, b: StoredToken): boolean {
-  const ra = tokenToRow(a);
-  const rb = tokenToRow(b);
-  return ra.every((cell, i) => cell === rb[i]);
 }

@@ -19,6 +19,7 @@ import {
   type DriverErrorKind,
   type LockSession,
   QueryTimeoutError,
+  rowsOf,
   type SqlDriver,
   type SqlRow,
   type SqlTransaction,
@@ -78,10 +79,6 @@ interface MySqlError {
 
 type CoreConnection = { query(sql: string, cb: (error: unknown) => void): void; destroy(): void; on(event: 'error', fn: () => void): void };
 type Session = Pick<MySql.Connection, 'execute' | 'query' | 'destroy'>;
-
-function rowsOf(result: unknown): SqlRow[] {
-  return Array.isArray(result) ? (result as SqlRow[]) : [];
-}
 
 export class MySqlDriver implements SqlDriver {
   readonly dialect = mysqlDialect;

@@ -6,7 +6,7 @@
  */
 import type * as MySql from 'mysql2/promise';
 import { LOCK_TABLE } from './lock-expiry.js';
-import { type LockHolder, type LockSession, type SqlRow, type StatementLimits, withStatementTimeout } from './sql-driver.js';
+import { type LockHolder, type LockSession, rowsOf, type SqlRow, type StatementLimits, withStatementTimeout } from './sql-driver.js';
 
 const TABLE = `\`${LOCK_TABLE}\``;
 const NOW_MS = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(6)) DIV 1000)";
@@ -51,10 +51,6 @@ export async function prepareMySqlLockTable(run: Run): Promise<boolean> {
     if (DENIED.has(errnoOf(error))) return false;
     throw error;
   }
-}
-
-function rowsOf(result: unknown): SqlRow[] {
-  return Array.isArray(result) ? (result as SqlRow[]) : [];
 }
 
 export class MySqlLockSession implements LockSession {

@@ -9,6 +9,11 @@ import type { SqlDialect, TokenSql } from './dialect.js';
 /** One result row, keyed by column name (as both drivers return them). */
 export type SqlRow = Record<string, unknown>;
 
+/** The rows of a driver result; a write's result (an OK packet, a count) has none. */
+export function rowsOf(result: unknown): SqlRow[] {
+  return Array.isArray(result) ? (result as SqlRow[]) : [];
+}
+
 export interface SqlRunner {
   /** Runs one statement with bound parameters; resolves to its rows (empty for writes). */
   query(sql: string, params?: readonly unknown[]): Promise<SqlRow[]>;
