@@ -33,11 +33,3 @@ export type LockingTokenStore = TokenStore & Required<Pick<TokenStore, 'withLock
 export function supportsLocking(store: TokenStore): store is LockingTokenStore {
   return typeof store.withLock === 'function';
 }
-
-/** Options shared by the lock implementations: how long to wait for a held lock. */
-export interface LockWaitOptions {
-  /** Give up after this long (default: twice the lock's ttl, at least 5 s). */
-  waitMs?: number;
-  /** Poll interval while waiting (default 10-25 ms, jittered). */
-  pollMs?: number;
-}

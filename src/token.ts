@@ -95,19 +95,30 @@ export function redactToken(token: OAuthToken): Record<string, string | number |
   return out;
 }
 
-/** Zoho's access, refresh and grant tokens look like `1000.<hex>.<hex>`: secrets even when unknown. */
-const ZOHO_TOKEN_SHAPE = /\b1000\.[0-9a-f]{16,}\.[0-9a-f]{16,}\b/gi;
+/**
+ * Zoho's access, refresh and grant tokens look like `1000.<hex>.<hex>`: secrets even when
+ * unknown. A cut-off one (`1000.<hex>` with or without a tail) is matched too.
+ */
+const ZOHO_TOKEN_SHAPE = /\b1000\.[0-9a-f]{8,}(?:\.[0-9a-f]*)?/gi;
+/** The value of a secret-bearing key in quoted JSON (a Zoho answer or request echoed in an error). */
+const SECRET_KEY_VALUE = /("(?:access_token|refresh_token|id_token|client_secret|code|token)"\s*:\s*")([^"]*)/gi;
+
+/** A value `redact` made: scrubbing it again would only hide its true length. */
+const REDACTED = /…\(\d+ chars\)$/;
 
 /**
- * Replaces every whole occurrence of the given secrets in a text by its redacted form, and any
- * Zoho-shaped token as well (a driver or a custom store may echo tokens the caller cannot name).
+ * A text safe to show: every whole occurrence of the given secrets redacted, then the values of
+ * secret-bearing JSON keys (`"refresh_token":"..."`) and anything shaped like a Zoho token (a
+ * driver, a server or a custom store may echo secrets the caller cannot name).
  */
 export function scrubSecrets(text: string, secrets: Iterable<string | null | undefined>): string {
   let out = text;
   for (const secret of secrets) {
     if (secret && secret.length >= 6 && out.includes(secret)) out = out.split(secret).join(redact(secret));
   }
-  return out.replace(ZOHO_TOKEN_SHAPE, (token) => redact(token));
+  return out
+    .replace(SECRET_KEY_VALUE, (_m, key: string, value: string) => `${key}${value && !REDACTED.test(value) ? redact(value) : value}`)
+    .replace(ZOHO_TOKEN_SHAPE, (token) => redact(token));
 }
 
 /** The secret values of a token, for scrubbing texts that might echo them. */
@@ -202,6 +213,14 @@ export function copyToken<T extends OAuthToken>(token: T): T {
   return { ...token };
 }
 
+/** Whether two tokens hold the same values, ids aside (an absent, undefined or null field alike). */
+export function sameTokenContent(a: OAuthToken, b: OAuthToken): boolean {
+  for (const field of TOKEN_FIELDS) {
+    if (field !== 'id' && (a[field] ?? undefined) !== (b[field] ?? undefined)) return false;
+  }
+  return true;
+}
+
 /** Drops undefined fields so stored and returned tokens compare cleanly. */
 export function compactToken<T extends OAuthToken>(token: T): T {
   const out = {} as T;
@@ -291,11 +310,6 @@ export async function locateForSaveAsync(token: OAuthToken, find: AsyncRowFinder
   }
   const rule = matchRule(token);
   return rule ? await find(rule.field, rule.value) : null;
-}
-
-/** Whether a stored token satisfies a lookup (used by stores that scan or index in memory). */
-export function fieldEquals(token: OAuthToken, field: LookupField, value: string): boolean {
-  return token[field] === value;
 }
 
 // ---------------------------------------------------------------------------------------------

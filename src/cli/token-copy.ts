@@ -8,16 +8,9 @@
  * store.
  */
 import type { TokenStore } from '../store.js';
-import { matchRule, type OAuthToken, type StoredToken, TOKEN_FIELDS } from '../token.js';
+import { matchRule, type OAuthToken, type StoredToken, sameTokenContent } from '../token.js';
 
 export type CopyOutcome = 'inserted' | 'renumbered' | 'updated' | 'unchanged' | 'deferred';
-
-const CONTENT_FIELDS = TOKEN_FIELDS.filter((field) => field !== 'id');
-
-/** Whether two tokens hold the same values (ids aside). */
-export function sameContent(a: OAuthToken, b: OAuthToken): boolean {
-  return CONTENT_FIELDS.every((field) => (a[field] ?? undefined) === (b[field] ?? undefined));
-}
 
 function contentOf(token: StoredToken): OAuthToken {
   const { id: _id, ...content } = token;
@@ -38,7 +31,7 @@ export class TokenCopier {
     const content = contentOf(token);
     if (matchRule(content)) return this.target.findToken(content);
     const candidates = await this.ruleLess();
-    return candidates.find((candidate) => sameContent(candidate, content)) ?? null;
+    return candidates.find((candidate) => sameTokenContent(candidate, content)) ?? null;
   }
 
   /**
@@ -49,7 +42,7 @@ export class TokenCopier {
     const content = contentOf(token);
     const existing = await this.findCopy(token);
     if (existing) {
-      if (sameContent(existing, content)) return 'unchanged';
+      if (sameTokenContent(existing, content)) return 'unchanged';
       await this.target.saveToken({ ...content, id: existing.id });
       return 'updated';
     }

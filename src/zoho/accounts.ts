@@ -37,10 +37,6 @@ const DEFAULT_EXPIRES_IN_MS = 3_600_000;
 
 type Operation = 'exchange' | 'refresh' | 'revoke';
 
-/** Values that look like Zoho tokens, or values of secret-bearing JSON keys, masked in quotes. */
-const TOKEN_LIKE = /\b1000\.[0-9a-f]{8,}(?:\.[0-9a-f]*)?/gi;
-const SECRET_KEY_VALUE = /("(?:access_token|refresh_token|id_token|client_secret|code|token)"\s*:\s*")([^"]*)/gi;
-
 export class AccountsClient {
   readonly accountsUrl: string;
   readonly clientId: string;
@@ -124,7 +120,7 @@ export class AccountsClient {
     // The status is the server's text: it may echo what it was sent.
     const zohoError =
       typeof body.status === 'string' && body.status
-        ? scrubText(body.status, [refreshToken, this.#clientSecret]).slice(0, 100)
+        ? scrubSecrets(body.status, [refreshToken, this.#clientSecret]).slice(0, 100)
         : 'revoke_failed';
     throw new ZohoOAuthError(
       zohoError,
@@ -186,7 +182,7 @@ export class AccountsClient {
     }
     if (hasError) {
       if (isThrottle(body, response.status)) {
-        const description = scrubText(String(body.error_description ?? body.error), allSecrets);
+        const description = scrubSecrets(String(body.error_description ?? body.error), allSecrets);
         throw new ZohoThrottleError(
           `Zoho throttled the token endpoint during ${opName(op)} (${JSON.stringify(String(body.error))}: ${description}); ` +
             'this is a rate limit, not a bad credential: keep using a still-valid access token and retry later',
@@ -222,10 +218,10 @@ export class AccountsClient {
 
   #errorFromBody(status: number, body: Record<string, unknown>, secrets: string[], op: Operation): ZohoOAuthError {
     const allSecrets = [...secrets, this.#clientSecret];
-    const zohoError = scrubText(typeof body.error === 'string' ? body.error : JSON.stringify(body.error), allSecrets).slice(0, 100);
+    const zohoError = scrubSecrets(typeof body.error === 'string' ? body.error : JSON.stringify(body.error), allSecrets).slice(0, 100);
     const description =
       typeof body.error_description === 'string' && body.error_description
-        ? ` Zoho says: ${scrubText(body.error_description, allSecrets).slice(0, 200)}`
+        ? ` Zoho says: ${scrubSecrets(body.error_description, allSecrets).slice(0, 200)}`
         : '';
     return new ZohoOAuthError(zohoError, status, `${plainWords(zohoError, op, this)}${description}`);
   }
@@ -371,13 +367,6 @@ function errorCodes(err: unknown, depth = 0, out: string[] = []): string[] {
   return out;
 }
 
-/** A text safe to show: known secrets redacted, then anything shaped like a Zoho token. */
-function scrubText(text: string, secrets: Iterable<string>): string {
-  return scrubSecrets(text, secrets)
-    .replace(SECRET_KEY_VALUE, (_m, key: string, value: string) => `${key}${value ? redact(value) : ''}`)
-    .replace(TOKEN_LIKE, (m) => redact(m));
-}
-
 function describeCause(err: unknown, secrets: string[]): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
@@ -385,7 +374,7 @@ function describeCause(err: unknown, secrets: string[]): string {
     const code = (e as { code?: unknown }).code;
     parts.push(typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg);
   }
-  return scrubText(parts.join(': '), secrets).slice(0, 300) || 'unknown error';
+  return scrubSecrets(parts.join(': '), secrets).slice(0, 300) || 'unknown error';
 }
 
 /**
@@ -395,7 +384,7 @@ function describeCause(err: unknown, secrets: string[]): string {
 function safeCause(err: unknown, secrets: string[], depth = 0): Error | undefined {
   if (err === undefined || err === null || depth > 4) return undefined;
   const source = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
-  const message = scrubText(typeof source.message === 'string' ? source.message : String(err), secrets);
+  const message = scrubSecrets(typeof source.message === 'string' ? source.message : String(err), secrets);
   const inner = safeCause(source.cause, secrets, depth + 1);
   const copy = new Error(message, inner ? { cause: inner } : undefined) as Error & { code?: string };
   copy.name = typeof source.name === 'string' ? source.name : 'Error';
@@ -404,7 +393,7 @@ function safeCause(err: unknown, secrets: string[], depth = 0): Error | undefine
 }
 
 function badBody(url: string, status: number, text: string, secrets: string[], what: string): ZohoNetworkError {
-  const quoted = scrubText(text, secrets).slice(0, BODY_QUOTE_LIMIT);
+  const quoted = scrubSecrets(text, secrets).slice(0, BODY_QUOTE_LIMIT);
   const shown = text.length === 0 ? 'an empty body' : `${JSON.stringify(quoted)}${text.length > BODY_QUOTE_LIMIT ? '…' : ''}`;
   return new ZohoNetworkError('BAD_RESPONSE', `The Zoho accounts server's answer to POST ${url} (HTTP ${status}) ${what}: ${shown}`);
 }

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../src/stores/url.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
-import type { OAuthToken, StoredToken } from '../../src/token.js';
-import { sameContent } from '../../src/cli/token-copy.js';
+import { type OAuthToken, type StoredToken, sameTokenContent } from '../../src/token.js';
 import { MYSQL_URL, POSTGRES_URL, REDIS_URL, serviceAvailable, uniqueName } from '../services.js';
 import { expectNoSecrets, outputs, runCli, startCli, storeExists, tempDir } from './helpers.js';
 
@@ -68,7 +67,7 @@ async function contents(url: string): Promise<StoredToken[]> {
 
 /** Every source token has exactly one copy with the same values in the target. */
 function expectAllCopied(source: StoredToken[], target: StoredToken[]): void {
-  for (const token of source) expect(target.filter((t) => sameContent(t, token))).toHaveLength(1);
+  for (const token of source) expect(target.filter((t) => sameTokenContent(t, token))).toHaveLength(1);
 }
 
 afterAll(() => temp.remove());
@@ -109,7 +108,7 @@ describe('ztoken migrate', () => {
     expect(target.find((t) => t.userName === 'other@zylker.com')?.id).toBe('5');
     // Source ids 6, 7 and 8 were free in the target: kept.
     for (const id of ['6', '7', '8'])
-      expect(sameContent(target.find((t) => t.id === id) ?? {}, source.find((t) => t.id === id) ?? {})).toBe(true);
+      expect(sameTokenContent(target.find((t) => t.id === id) ?? {}, source.find((t) => t.id === id) ?? {})).toBe(true);
 
     const rerun = await runCli(['migrate', '--from', from, '--to', to]);
     expect(rerun.code).toBe(0);
@@ -179,7 +178,7 @@ describe('ztoken migrate', () => {
     // Exactly the tokens it said, each complete.
     const partial = await contents(to);
     expect(partial).toHaveLength(copied);
-    for (const token of partial) expect(source.some((s) => sameContent(s, token) && s.id === token.id)).toBe(true);
+    for (const token of partial) expect(source.some((s) => sameTokenContent(s, token) && s.id === token.id)).toBe(true);
 
     const finish = await runCli(['migrate', '--from', from, '--to', to], { timeoutMs: 30_000 });
     expect(finish.code).toBe(0);

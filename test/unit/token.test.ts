@@ -48,6 +48,20 @@ describe('redact', () => {
     const secret = '1000.abcdefabcdef.123456';
     expect(scrubSecrets(`Duplicate entry '${secret}' for key`, [secret])).toBe("Duplicate entry '1000.abc…(24 chars)' for key");
   });
+
+  it('scrubs secrets nobody named: Zoho-shaped tokens (whole or cut off) and secret-bearing JSON values', () => {
+    const whole = `1000.${'ab12'.repeat(8)}.${'cd34'.repeat(8)}`;
+    const cut = `1000.${'ef56'.repeat(4)}`;
+    expect(scrubSecrets(`refresh ${whole} failed; partial ${cut}`, [])).toBe(
+      'refresh 1000.ab1…(70 chars) failed; partial 1000.ef5…(21 chars)',
+    );
+    const body = '{"access_token":"opaque-value-42","refresh_token":"","code":"grant-code-7","api_domain":"https://www.zohoapis.com"}';
+    expect(scrubSecrets(body, [])).toBe(
+      '{"access_token":"opa…(15 chars)","refresh_token":"","code":"gra…(12 chars)","api_domain":"https://www.zohoapis.com"}',
+    );
+    // Scrubbing a scrubbed text changes nothing.
+    expect(scrubSecrets(scrubSecrets(body, []), [])).toBe(scrubSecrets(body, []));
+  });
 });
 
 describe('ids', () => {

@@ -44,13 +44,18 @@ export function registerExchange(program: Command, cli: CliRuntime): void {
     const client = resolveClient(cli, opts);
     const url = storeUrlOf(opts);
     const store = await openCliStore(cli, url);
-    const known = await store.findToken({ clientId: client.clientId, clientSecret: client.clientSecret, grantToken: opts.grantToken });
-    if (known && (known.refreshToken || known.accessToken)) {
-      cli.out.line(`This grant token was exchanged before: it is ${describeToken(known)} in ${describeStoreUrl(url)}; nothing to do.`);
+    const manager = createManager(cli, store, client, { redirectUrl: opts.redirectUri });
+    // authorize() returns the stored token for a grant exchanged before, and saves (and says so
+    // with a 'save' event) only when it exchanged the code now.
+    let exchanged = false;
+    manager.on('save', () => {
+      exchanged = true;
+    });
+    const saved = await manager.authorize({ grantToken: opts.grantToken, userName: opts.user });
+    if (!exchanged) {
+      cli.out.line(`This grant token was exchanged before: it is ${describeToken(saved)} in ${describeStoreUrl(url)}; nothing to do.`);
       return;
     }
-    const manager = createManager(cli, store, client, { redirectUrl: opts.redirectUri });
-    const saved = await manager.authorize({ grantToken: opts.grantToken, userName: opts.user });
     printSaved(cli.out, saved, url);
   });
 }

@@ -9,10 +9,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { describeStoreUrl } from '../../stores/url.js';
+import { sameTokenContent } from '../../token.js';
 import { addDebugOption, addExamples, addKeyFileOption, type CliRuntime, openCliStore } from '../context.js';
 import { CliError, EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import type { Output } from '../output.js';
-import { type CopyOutcome, sameContent, TokenCopier } from '../token-copy.js';
+import { type CopyOutcome, TokenCopier } from '../token-copy.js';
 import { describeToken } from './shared.js';
 
 interface MigrateFlags {
@@ -159,7 +160,7 @@ export function registerMigrate(program: Command, cli: CliRuntime): void {
         if (interrupt.requested) break;
         const copy = await copier.findCopy(token);
         if (!copy) problems.push(`${describeToken(token)}: not found in the target`);
-        else if (!sameContent(copy, token)) problems.push(`${describeToken(token)}: the target's token ${copy.id} holds other values`);
+        else if (!sameTokenContent(copy, token)) problems.push(`${describeToken(token)}: the target's token ${copy.id} holds other values`);
         check.update(++checked);
       }
     } finally {

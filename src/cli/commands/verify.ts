@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { supportsLocking, type TokenStore } from '../../store.js';
 import { describeStoreUrl } from '../../stores/url.js';
-import type { OAuthToken, StoredToken } from '../../token.js';
+import { type OAuthToken, type StoredToken, sameTokenContent } from '../../token.js';
 import { addDebugOption, addExamples, addStoreOption, type CliRuntime, openCliStore, type StoreFlags, storeUrlOf } from '../context.js';
 import { describeError, EXIT_FAILURE } from '../errors.js';
 
@@ -29,12 +29,6 @@ function sentinel(): OAuthToken {
   };
 }
 
-function sameToken(a: OAuthToken, b: OAuthToken): boolean {
-  return (['userName', 'clientId', 'clientSecret', 'refreshToken', 'accessToken', 'expiryTime', 'apiDomain'] as const).every(
-    (f) => a[f] === b[f],
-  );
-}
-
 function checksFor(store: TokenStore): Check[] {
   const token = sentinel();
   let saved: StoredToken | null = null;
@@ -54,7 +48,7 @@ function checksFor(store: TokenStore): Check[] {
       name: 'read it back by user name',
       run: async () => {
         const found = await store.findToken({ userName: token.userName });
-        if (!found || !sameToken(found, token)) throw new Error(found ? 'it came back different' : 'not found');
+        if (!found || !sameTokenContent(found, token)) throw new Error(found ? 'it came back different' : 'not found');
         return null;
       },
     },
@@ -63,7 +57,7 @@ function checksFor(store: TokenStore): Check[] {
       run: async () => {
         const { id } = needSaved();
         const found = await store.findTokenById(id);
-        if (!found || !sameToken(found, token)) throw new Error(found ? 'it came back different' : 'not found');
+        if (!found || !sameTokenContent(found, token)) throw new Error(found ? 'it came back different' : 'not found');
         return null;
       },
     },
