@@ -3,7 +3,8 @@
  * per token with Zoho's column names, an index per lookup field, all under one key prefix (see
  * redis/layout.ts). save, delete and deleteAll are Lua scripts, so processes sharing the server
  * never duplicate a token and a crash never leaves half a change; findToken is one round trip.
- * withLock is `SET NX PX` with an owner, released by compare-and-delete.
+ * withLock is `SET NX PX` with an owner (a retry that finds its own owner holds the lock),
+ * released by compare-and-delete.
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../errors.js';
@@ -28,7 +29,7 @@ import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { hashPairs, hashToToken, indexKeysOf } from './redis/codec.js';
 import { RedisConnection } from './redis/connection.js';
 import { DEFAULT_PREFIX, idScore, MAX_NUMERIC_ID, RedisKeyLayout } from './redis/layout.js';
-import { DELETE_ALL_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
+import { ACQUIRE_LOCK_SCRIPT, DELETE_ALL_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
 
 export interface RedisStoreOptions {
   /** Server URL, `redis://[user:password@]host:port/db` or `rediss://...`. Default 'redis://127.0.0.1:6379'. */
@@ -165,7 +166,8 @@ export class RedisStore implements TokenStore {
     const lockKey = this.keys.lock(key);
     const px = Math.max(1, Math.ceil(ttlMs));
     await acquireWithRetry(
-      () => this.call('withLock', 'LOCK_TIMEOUT', [], async (client) => (await client.set(lockKey, owner, 'PX', px, 'NX')) === 'OK'),
+      () =>
+        this.call('withLock', 'LOCK_TIMEOUT', [], async (client) => (await ACQUIRE_LOCK_SCRIPT.run(client, [lockKey], [owner, px])) === 1),
       key,
       ttlMs,
       this.where,

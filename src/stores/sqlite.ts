@@ -172,7 +172,13 @@ export class SQLiteStore implements TokenStore {
     try {
       return await fn();
     } finally {
-      if (this.db.open) this.run('withLock', () => this.stmts.lockRelease.run(key, owner), 'WRITE_FAILED');
+      // A failed release (the file busy past busyTimeoutMs) must not replace fn's outcome: the
+      // lock expires by its ttl anyway, as in the other stores.
+      try {
+        if (this.db.open) this.stmts.lockRelease.run(key, owner);
+      } catch {
+        // Left to expire.
+      }
     }
   }
 

@@ -370,6 +370,20 @@ describe('FileStore locks', () => {
     expect(existsSync(writeLockPath(path))).toBe(false);
   });
 
+  it('a lock held on another machine with the same hostname and PID namespace is not taken over early', async () => {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    expect(HOST_ID).toContain(bootId);
+    const path = freshPath();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    // Same hostname and PID namespace inode (every machine's initial one is alike), another boot.
+    const twin = HOST_ID.replace(bootId, '00000000-0000-4000-8000-000000000000');
+    const record = { owner: 'twin', pid: Number(dead.stdout), host: twin, expiresAt: Date.now() + 400 };
+    writeFileSync(writeLockPath(path), JSON.stringify(record));
+    const started = Date.now();
+    await new FileStore({ path }).saveToken(sampleToken('a'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
   it('waits for the expiry of a lock held on another host, then takes it', async () => {
     const path = freshPath();
     const record = { owner: 'elsewhere', pid: 1, host: 'other-host#pid:[1]', expiresAt: Date.now() + 400 };

@@ -208,6 +208,39 @@ describe.skipIf(!available)('RedisStore', () => {
       expect(await admin!.exists(key)).toBe(0);
     });
 
+    it('an acquire whose reply is lost is retried and finds the lock it took: no wait for its own ttl', async () => {
+      const client = adminClient();
+      const prefix = freshPrefix();
+      const lockKey = `${prefix}lock:lost-reply`;
+      // The real command runs on the server; only its reply is lost, as when a connection drops.
+      const send = client.sendCommand.bind(client) as (command: { args: unknown[] }, ...rest: unknown[]) => Promise<unknown>;
+      let lost = 0;
+      (client as unknown as { sendCommand: typeof send }).sendCommand = (command, ...rest) => {
+        const reply = send(command, ...rest);
+        if (lost > 0 || !command.args.includes(lockKey)) return reply;
+        return reply.then(() => {
+          lost++;
+          throw new Error('Connection is closed.');
+        });
+      };
+      const store = new RedisStore({ client, prefix });
+      try {
+        const started = Date.now();
+        const result = await store.withLock('lost-reply', 3_000, async () => {
+          expect(await admin!.pttl(lockKey)).toBeGreaterThan(2_000);
+          return 'ran';
+        });
+        expect(result).toBe('ran');
+        expect(lost).toBe(1);
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(await admin!.exists(lockKey)).toBe(0);
+      } finally {
+        await store.close();
+        await deletePrefix(client, prefix);
+        await client.quit();
+      }
+    });
+
     it('a Redis error fails the call naming where, with no secret in the message or cause, and writes nothing', async () => {
       const store = openStore();
       await store.saveToken(sampleToken('alice'));

@@ -123,6 +123,29 @@ describe('SQLiteStore on disk', () => {
     expect(() => new SQLiteStore({ path: ':memory:', table: 'oauthtoken; DROP TABLE x' })).toThrow(/Invalid table name/);
   });
 
+  it("withLock keeps fn's result when the release fails (SQLITE_BUSY); the lock then expires by its ttl", async () => {
+    const path = freshPath();
+    const store = new SQLiteStore({ path, busyTimeoutMs: 20 });
+    await store.saveToken(sampleToken('alice'));
+    const other = new Database(path);
+    try {
+      const result = await store.withLock('busy-release', 300, async () => {
+        // Another connection takes the write lock, so the release cannot write.
+        other.exec('BEGIN IMMEDIATE');
+        return 'done';
+      });
+      expect(result).toBe('done');
+      other.exec('ROLLBACK');
+      const started = Date.now();
+      expect(await store.withLock('busy-release', 300, async () => 'again')).toBe('again');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await store.close();
+    }
+  });
+
   it('use after close fails clearly', async () => {
     const store = new SQLiteStore({ path: ':memory:' });
     await store.close();

@@ -189,6 +189,23 @@ return count
 `,
 );
 
+/**
+ * withLock's acquire: `SET NX PX`, or, when the key already holds this owner, acquired too (with
+ * its ttl renewed): a SET retried after its reply was lost finds the lock it took itself, and
+ * must not wait for it to expire. KEYS: lock. ARGV: owner, ttl in ms. Returns 1 when held.
+ */
+export const ACQUIRE_LOCK_SCRIPT = new LuaScript(
+  'acquireLock',
+  `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`,
+);
+
 /** withLock's release: deletes the lock only if this owner still holds it. KEYS: lock. ARGV: owner. */
 export const RELEASE_LOCK_SCRIPT = new LuaScript(
   'releaseLock',
