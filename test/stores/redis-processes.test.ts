@@ -29,12 +29,13 @@ afterAll(async () => {
 // kill only the wrapper and leave the real writer alive.
 const tsxNode = (...args: string[]) =>
   spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
-const writer = join(import.meta.dirname, 'helpers', 'redis-writer.ts');
+const writer = join(import.meta.dirname, 'helpers', 'store-writer.ts');
+const storeUrl = (prefix: string) => `${REDIS_URL}?prefix=${encodeURIComponent(prefix)}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function runWriter(prefix: string, mode: string, workerId: number, count: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = tsxNode(writer, REDIS_URL, prefix, mode, String(workerId), String(count));
+    const child = tsxNode(writer, storeUrl(prefix), mode, String(workerId), String(count));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -87,7 +88,7 @@ describe.skipIf(!available)('RedisStore shared by processes', () => {
 
   it('a process killed while holding the lock delays others by at most the ttl', async () => {
     const prefix = freshPrefix();
-    const child = tsxNode(writer, REDIS_URL, prefix, 'hold', '0', '1');
+    const child = tsxNode(writer, storeUrl(prefix), 'hold', '0', '1', '1500');
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     const dead = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.kill('SIGKILL');

@@ -154,13 +154,13 @@ describe('SQLiteStore on disk', () => {
 });
 
 describe('SQLiteStore shared by processes', () => {
-  const worker = join(import.meta.dirname, 'helpers', 'sqlite-writer.ts');
+  const worker = join(import.meta.dirname, 'helpers', 'store-writer.ts');
   // `node --import tsx` (not the tsx wrapper) so that SIGKILL reaches the writer itself.
   const node = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 
   function runWriter(path: string, mode: string, workerId: number, count: number): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = node([worker, path, mode, String(workerId), String(count)]);
+      const child = node([worker, `sqlite:${path}`, mode, String(workerId), String(count)]);
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -203,7 +203,7 @@ describe('SQLiteStore shared by processes', () => {
   it('a process killed while holding the lock delays others by at most the ttl', async () => {
     const path = freshPath();
     new SQLiteStore({ path }).close();
-    const child = node([worker, path, 'hold', '0', '1']);
+    const child = node([worker, `sqlite:${path}`, 'hold', '0', '1', '1500']);
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.kill('SIGKILL');
     const store = new SQLiteStore({ path });

@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { TokenStore } from '../../../src/store.js';
+import { mysqlTarget, postgresTarget } from './sql-admin.js';
 
-const worker = join(import.meta.dirname, 'sql-writer.ts');
+const worker = join(import.meta.dirname, 'store-writer.ts');
 // `node --import tsx` (not the tsx wrapper) so that SIGKILL reaches the process holding the lock.
 const nodeArgs = (...args: string[]) => ['--import', 'tsx', worker, ...args];
 
@@ -19,9 +20,16 @@ export interface ProcessTestTarget {
   open: (table: string) => TokenStore & { withLock: NonNullable<TokenStore['withLock']> };
 }
 
+/** The writer's store URL: the test's server and database, its table. */
+function storeUrlOf(t: ProcessTestTarget, table: string): string {
+  const target = t.engine === 'mysql' ? mysqlTarget() : postgresTarget();
+  const auth = `${encodeURIComponent(target.user)}${target.password ? `:${encodeURIComponent(target.password)}` : ''}`;
+  return `${t.engine}://${auth}@${target.host}:${target.port}/${encodeURIComponent(t.database)}?table=${table}`;
+}
+
 function runWriter(t: ProcessTestTarget, table: string, mode: string, workerId: number, count: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs(t.engine, t.database, table, mode, String(workerId), String(count)), {
+    const child = spawn(process.execPath, nodeArgs(storeUrlOf(t, table), mode, String(workerId), String(count)), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -69,7 +77,7 @@ export function crossProcessTests(t: ProcessTestTarget): void {
 
   it('a process killed while holding the lock frees it at once (the lock dies with its session)', async () => {
     const table = t.table();
-    const child = spawn(process.execPath, nodeArgs(t.engine, t.database, table, 'hold', '0', '1'), {
+    const child = spawn(process.execPath, nodeArgs(storeUrlOf(t, table), 'hold', '0', '1', '10000'), {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
