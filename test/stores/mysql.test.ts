@@ -6,6 +6,7 @@ import { runTokenStoreConformance, sampleToken } from '../../src/testing/index.j
 import { MYSQL_URL, serviceAvailable, uniqueName } from '../services.js';
 import { dropMySqlTable, mysqlAdmin, mysqlRows, mysqlTarget, waitFor } from './helpers/sql-admin.js';
 import { closedPort, silentServer } from './helpers/sql-net.js';
+import { caughtStoreError, errorChainText } from '../helpers/errors.js';
 
 const available = await serviceAvailable('MySQL', MYSQL_URL, 'ZTOKEN_MYSQL_URL');
 const target = mysqlTarget();
@@ -13,25 +14,6 @@ const target = mysqlTarget();
 /** Zoho's own CREATE TABLE (ZOHO.md), as the official SDK's users run it: server-default collation. */
 const ZOHO_TABLE = (table: string) =>
   `CREATE TABLE \`${table}\` (id varchar(10) NOT NULL, user_name varchar(255), client_id varchar(255), client_secret varchar(255), refresh_token varchar(255), access_token varchar(255), grant_token varchar(255), expiry_time varchar(20), redirect_url varchar(255), api_domain varchar(255), primary key (id)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`;
-
-async function caught(promise: Promise<unknown>): Promise<TokenStoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TokenStoreError);
-    return error as TokenStoreError;
-  }
-  throw new Error('expected a TokenStoreError');
-}
-
-/** Every message and cause in an error's chain, as text. */
-function chainText(error: unknown): string {
-  const parts: string[] = [];
-  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    parts.push(String(e.message), JSON.stringify(e));
-  }
-  return parts.join('\n');
-}
 
 describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
   runTokenStoreConformance({
@@ -140,7 +122,7 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       const table = fresh();
       await admin.query(`CREATE TABLE \`${table}\` (id varchar(10) PRIMARY KEY, user_name varchar(255))`);
       const store = new DBStore({ ...target, table });
-      const error = await caught(store.getTokens());
+      const error = await caughtStoreError(store.getTokens());
       expect(error.reason).toBe('CORRUPT');
       expect(error.message).toContain(table);
       expect(error.message).toContain('refresh_token');
@@ -152,7 +134,7 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       const store = new DBStore({ ...target, table });
       const saved = await store.saveToken(sampleToken('alice'));
       const long = `1000.${'r'.repeat(300)}`;
-      const error = await caught(store.saveToken(sampleToken('alice', { refreshToken: long })));
+      const error = await caughtStoreError(store.saveToken(sampleToken('alice', { refreshToken: long })));
       expect(error.reason).toBe('INVALID_TOKEN');
       expect(error.field).toBe('refreshToken');
       expect(error.message).toContain('refreshToken');
@@ -169,7 +151,7 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       const table = fresh();
       await admin.query(ZOHO_TABLE(table).replace('client_id varchar(255)', 'client_id varchar(20)'));
       const store = new DBStore({ ...target, table });
-      const error = await caught(store.saveToken(sampleToken('alice', { clientId: 'c'.repeat(21) })));
+      const error = await caughtStoreError(store.saveToken(sampleToken('alice', { clientId: 'c'.repeat(21) })));
       expect(error).toMatchObject({ reason: 'INVALID_TOKEN', field: 'clientId' });
       expect(await store.getTokens()).toEqual([]);
       await store.close();
@@ -227,12 +209,12 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       const store = new DBStore({ ...target, table, password: '' });
       const secret = '1000.refresh.shared.0123456789abcdef';
       await store.saveToken(sampleToken('alice', { refreshToken: secret }));
-      const error = await caught(store.saveToken(sampleToken('bob', { refreshToken: secret })));
+      const error = await caughtStoreError(store.saveToken(sampleToken('bob', { refreshToken: secret })));
       expect(error.reason).toBe('WRITE_FAILED');
       expect(error.message).toContain(`${target.host}:${target.port}/${target.database}`);
       expect(error.message).toContain(table);
       expect(error.message).toContain('Duplicate entry');
-      expect(chainText(error)).not.toContain(secret);
+      expect(errorChainText(error)).not.toContain(secret);
       expect(await store.getTokens()).toHaveLength(1);
       await store.close();
     });
@@ -242,7 +224,7 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
     it('a database that does not exist: an error naming host:port/database, and no database is created', async () => {
       const database = uniqueName('zt_missing');
       const store = new DBStore({ ...target, database });
-      const error = await caught(store.getTokens());
+      const error = await caughtStoreError(store.getTokens());
       expect(error.reason).toBe('UNAVAILABLE');
       expect(error.message).toContain(`${target.host}:${target.port}/${database}`);
       expect(error.message).toContain('does not exist');
@@ -256,11 +238,11 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       const port = await closedPort();
       const store = new DBStore({ ...target, host: '127.0.0.1', port, password: 'hunter2-secret-pw' });
       const started = Date.now();
-      const error = await caught(store.findToken({ userName: 'alice' }));
+      const error = await caughtStoreError(store.findToken({ userName: 'alice' }));
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(error.reason).toBe('UNAVAILABLE');
       expect(error.message).toContain(`127.0.0.1:${port}`);
-      expect(chainText(error)).not.toContain('hunter2-secret-pw');
+      expect(errorChainText(error)).not.toContain('hunter2-secret-pw');
       await store.close();
     });
 
@@ -268,7 +250,7 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
       const server = await silentServer();
       const store = new DBStore({ ...target, host: '127.0.0.1', port: server.port, connectTimeoutMs: 300 });
       const started = Date.now();
-      const error = await caught(store.getTokens());
+      const error = await caughtStoreError(store.getTokens());
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(error.reason).toBe('UNAVAILABLE');
       expect(error.message).toContain(`127.0.0.1:${server.port}`);
@@ -357,7 +339,7 @@ describe.skipIf(!available)('DBStore (MySQL/MariaDB)', () => {
         await holder.query('START TRANSACTION');
         await holder.query(`SELECT * FROM \`${table}\` WHERE user_name = 'alice' FOR UPDATE`);
         const [[holderRow]] = (await holder.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
-        const saving = caught(store.saveToken(sampleToken('alice', { accessToken: '1000.access.never' })));
+        const saving = caughtStoreError(store.saveToken(sampleToken('alice', { accessToken: '1000.access.never' })));
         const killed = new Set<number>();
         let settled = false;
         void saving.finally(() => (settled = true));

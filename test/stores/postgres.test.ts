@@ -6,6 +6,7 @@ import { runTokenStoreConformance, sampleToken } from '../../src/testing/index.j
 import { POSTGRES_URL, serviceAvailable, uniqueName } from '../services.js';
 import { dropPostgresTable, postgresAdmin, postgresRows, postgresTarget, waitFor } from './helpers/sql-admin.js';
 import { closedPort, silentServer } from './helpers/sql-net.js';
+import { caughtStoreError, errorChainText } from '../helpers/errors.js';
 
 const available = await serviceAvailable('PostgreSQL', POSTGRES_URL, 'ZTOKEN_POSTGRES_URL');
 const target = postgresTarget();
@@ -13,24 +14,6 @@ const target = postgresTarget();
 /** Zoho's CREATE TABLE (ZOHO.md), as someone would run it on PostgreSQL. */
 const ZOHO_TABLE = (table: string) =>
   `CREATE TABLE "${table}" (id varchar(10) NOT NULL, user_name varchar(255), client_id varchar(255), client_secret varchar(255), refresh_token varchar(255), access_token varchar(255), grant_token varchar(255), expiry_time varchar(20), redirect_url varchar(255), api_domain varchar(255), primary key (id))`;
-
-async function caught(promise: Promise<unknown>): Promise<TokenStoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TokenStoreError);
-    return error as TokenStoreError;
-  }
-  throw new Error('expected a TokenStoreError');
-}
-
-function chainText(error: unknown): string {
-  const parts: string[] = [];
-  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    parts.push(String(e.message), JSON.stringify(e));
-  }
-  return parts.join('\n');
-}
 
 describe.skipIf(!available)('PostgresStore', () => {
   runTokenStoreConformance({
@@ -126,7 +109,7 @@ describe.skipIf(!available)('PostgresStore', () => {
       const table = fresh();
       await admin.query(`CREATE TABLE "${table}" (id varchar(10) PRIMARY KEY, user_name varchar(255))`);
       const store = new PostgresStore({ ...target, table });
-      const error = await caught(store.getTokens());
+      const error = await caughtStoreError(store.getTokens());
       expect(error.reason).toBe('CORRUPT');
       expect(error.message).toContain(table);
       expect(error.message).toContain('refresh_token');
@@ -138,7 +121,7 @@ describe.skipIf(!available)('PostgresStore', () => {
       const store = new PostgresStore({ ...target, table });
       const saved = await store.saveToken(sampleToken('alice'));
       const long = `1000.${'r'.repeat(300)}`;
-      const error = await caught(store.saveToken(sampleToken('alice', { refreshToken: long })));
+      const error = await caughtStoreError(store.saveToken(sampleToken('alice', { refreshToken: long })));
       expect(error).toMatchObject({ reason: 'INVALID_TOKEN', field: 'refreshToken' });
       expect(error.message).not.toContain(long);
       const emoji = '🚀'.repeat(255);
@@ -157,7 +140,7 @@ describe.skipIf(!available)('PostgresStore', () => {
         expect((await admin.query(`SELECT user_name FROM "${schema}".oauthtoken`)).rows).toEqual([{ user_name: 'alice' }]);
         await store.close();
         const missing = new PostgresStore({ ...target, schema: `${schema}_missing` });
-        const error = await caught(missing.getTokens());
+        const error = await caughtStoreError(missing.getTokens());
         expect(error.reason).toBe('UNAVAILABLE');
         expect(error.message).toContain(`${schema}_missing`);
         await missing.close();
@@ -174,11 +157,11 @@ describe.skipIf(!available)('PostgresStore', () => {
       const store = new PostgresStore({ ...target, table });
       const secret = '1000.refresh.shared.0123456789abcdef';
       await store.saveToken(sampleToken('alice', { refreshToken: secret }));
-      const error = await caught(store.saveToken(sampleToken('bob', { refreshToken: secret })));
+      const error = await caughtStoreError(store.saveToken(sampleToken('bob', { refreshToken: secret })));
       expect(error.reason).toBe('WRITE_FAILED');
       expect(error.message).toContain(`${target.host}:${target.port}/${target.database}`);
       expect(error.message).toContain(table);
-      expect(chainText(error)).not.toContain(secret);
+      expect(errorChainText(error)).not.toContain(secret);
       expect(await store.getTokens()).toHaveLength(1);
       await store.close();
     });
@@ -188,7 +171,7 @@ describe.skipIf(!available)('PostgresStore', () => {
     it('a database that does not exist: an error naming host:port/database', async () => {
       const database = uniqueName('zt_missing');
       const store = new PostgresStore({ ...target, database });
-      const error = await caught(store.getTokens());
+      const error = await caughtStoreError(store.getTokens());
       expect(error.reason).toBe('UNAVAILABLE');
       expect(error.message).toContain(`${target.host}:${target.port}/${database}`);
       expect(error.message).toContain('does not exist');
@@ -199,11 +182,11 @@ describe.skipIf(!available)('PostgresStore', () => {
       const port = await closedPort();
       const store = new PostgresStore({ connectionString: `postgres://postgres:hunter2-secret-pw@127.0.0.1:${port}/zohooauth` });
       const started = Date.now();
-      const error = await caught(store.findToken({ userName: 'alice' }));
+      const error = await caughtStoreError(store.findToken({ userName: 'alice' }));
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(error.reason).toBe('UNAVAILABLE');
       expect(error.message).toContain(`127.0.0.1:${port}`);
-      expect(chainText(error)).not.toContain('hunter2-secret-pw');
+      expect(errorChainText(error)).not.toContain('hunter2-secret-pw');
       await store.close();
     });
 
@@ -211,7 +194,7 @@ describe.skipIf(!available)('PostgresStore', () => {
       const server = await silentServer();
       const store = new PostgresStore({ ...target, host: '127.0.0.1', port: server.port, connectTimeoutMs: 300 });
       const started = Date.now();
-      const error = await caught(store.getTokens());
+      const error = await caughtStoreError(store.getTokens());
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(error.reason).toBe('UNAVAILABLE');
       expect(error.message).toContain(`127.0.0.1:${server.port}`);
@@ -311,7 +294,7 @@ describe.skipIf(!available)('PostgresStore', () => {
         const holder = await postgresAdmin(database);
         await holder.query('BEGIN');
         await holder.query(`SELECT * FROM "${table}" WHERE user_name = 'alice' FOR UPDATE`);
-        const saving = caught(store.saveToken(sampleToken('alice', { accessToken: '1000.access.never' })));
+        const saving = caughtStoreError(store.saveToken(sampleToken('alice', { accessToken: '1000.access.never' })));
         const killed = new Set<number>();
         let settled = false;
         void saving.finally(() => (settled = true));

@@ -4,23 +4,13 @@
  * the hung connection, writes nothing half-done, and the store works again once the server answers.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { TokenStoreError } from '../../src/errors.js';
 import { DBStore } from '../../src/stores/mysql.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
 import { sampleToken } from '../../src/testing/index.js';
 import { MYSQL_URL, POSTGRES_URL, serviceAvailable, uniqueName } from '../services.js';
 import { dropMySqlTable, dropPostgresTable, mysqlTarget, postgresTarget } from './helpers/sql-admin.js';
 import { pausableProxy } from './helpers/sql-net.js';
-
-async function caught(promise: Promise<unknown>): Promise<TokenStoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TokenStoreError);
-    return error as TokenStoreError;
-  }
-  throw new Error('expected a TokenStoreError');
-}
+import { caughtStoreError } from '../helpers/errors.js';
 
 interface Engine {
   name: 'mysql' | 'postgres';
@@ -69,20 +59,20 @@ for (const engine of engines) {
         proxy.pause();
 
         let started = Date.now();
-        const readError = await caught(store.getTokens());
+        const readError = await caughtStoreError(store.getTokens());
         expect(Date.now() - started).toBeLessThan(3_000);
         expect(readError.reason).toBe('UNAVAILABLE');
         expect(readError.message).toContain(`127.0.0.1:${proxy.port}`);
         expect(readError.message).toContain('did not answer within 400 ms');
 
         started = Date.now();
-        const saveError = await caught(store.saveToken(sampleToken('bob')));
+        const saveError = await caughtStoreError(store.saveToken(sampleToken('bob')));
         expect(Date.now() - started).toBeLessThan(3_000);
         expect(saveError.reason).toBe('UNAVAILABLE');
         expect(saveError.message).toContain(`127.0.0.1:${proxy.port}`);
 
         started = Date.now();
-        const lockError = await caught(store.withLock('hang', 1_000, async () => 'never'));
+        const lockError = await caughtStoreError(store.withLock('hang', 1_000, async () => 'never'));
         expect(Date.now() - started).toBeLessThan(3_000);
         expect(lockError.reason).toBe('UNAVAILABLE');
         expect(lockError.message).toContain(`127.0.0.1:${proxy.port}`);
