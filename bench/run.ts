@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
+import { setup as trackSharedTables } from '../test/global-setup.js';
 import { type BenchContext, type BenchRow, formatUs, measure } from './lib.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -16,6 +17,8 @@ const files = readdirSync(join(here, 'suites'))
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.ts$/, '')))
   .sort();
 
+// The database suites use the test databases: leave them as found (as the tests do).
+const restoreSharedTables = await trackSharedTables();
 const rows: BenchRow[] = [];
 for (const file of files) {
   const suite = file.replace(/\.ts$/, '');
@@ -58,4 +61,5 @@ writeFileSync(
   payload,
 );
 console.log(`\nwrote bench/results/latest.json (${rows.length} rows)`);
+await restoreSharedTables();
 process.exit(0);

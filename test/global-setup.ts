@@ -1,5 +1,5 @@
 /**
- * Runs once around the whole test run. The SQL stores create a shared side table for their
+ * Runs once around the whole test run (and around `npm run bench`). The SQL stores create a shared side table for their
  * locks (`ztoken_locks`) in the database they use; tests must leave the shared test databases as
  * they found them, so the table is dropped at the end if this run created it.
  */
