@@ -72,17 +72,6 @@ export class ZohoNetworkError extends ZTokenError {
   }
 }
 
-/** An API call failed after the one refresh-and-retry we allow (or for another reason). */
-export class ZohoApiError extends ZTokenError {
-  readonly status: number;
-  readonly body: unknown;
-  constructor(status: number, apiCode: string, message: string, body: unknown) {
-    super('ZOHO_API', apiCode, message);
-    this.status = status;
-    this.body = body;
-  }
-}
-
 /** Zoho rejected the refresh token: the user must authorize again. Nothing stored was lost. */
 export class ReauthorizationRequiredError extends ZTokenError {
   readonly tokenId: string | undefined;

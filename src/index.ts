@@ -3,7 +3,6 @@ export {
   ReauthorizationRequiredError,
   TokenStoreError,
   type TokenStoreReason,
-  ZohoApiError,
   ZohoNetworkError,
   type ZohoNetworkReason,
   ZohoOAuthError,
