@@ -6,6 +6,7 @@ import { FileStore, writeLockPath } from '../../src/stores/file.js';
 import type { StoredToken } from '../../src/token.js';
 import { type Child, killHard, removeWriterBundle, runWriter, startWriter, waitForLine } from './helpers/file-children.js';
 import { childToken, crashSave, saveNumberOf, UPDATED_USERS } from './helpers/file-tokens.js';
+import { expectNoOverlappingSections } from '../helpers/lock-spans.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ztoken-file-proc-'));
 afterAll(() => {
@@ -52,15 +53,7 @@ describe('FileStore shared by processes', () => {
   it('withLock excludes other processes', async () => {
     const path = freshPath();
     const outputs = await Promise.all([0, 1, 2].map((w) => runWriter(['lock', path, String(w), '15'])));
-    const spans = outputs.flatMap((o) =>
-      o
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ').map(Number) as [number, number]),
-    );
-    spans.sort((a, b) => a[0] - b[0]);
-    expect(spans).toHaveLength(45);
-    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expectNoOverlappingSections(outputs, 45);
   }, 60_000);
 
   it('a withLock holder killed with SIGKILL delays others by at most the ttl', async () => {

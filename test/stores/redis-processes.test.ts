@@ -11,6 +11,7 @@ import type { OAuthToken, StoredToken } from '../../src/token.js';
 import { REDIS_URL, serviceAvailable, uniqueName } from '../services.js';
 import { crashOperation, crashUserName } from './helpers/redis-crash-ops.js';
 import { adminClient, deletePrefix, layoutProblems } from './helpers/redis-keys.js';
+import { expectNoOverlappingSections } from '../helpers/lock-spans.js';
 
 const available = await serviceAvailable('Redis', REDIS_URL, 'ZTOKEN_REDIS_URL');
 const admin = available ? adminClient() : undefined;
@@ -73,16 +74,7 @@ describe.skipIf(!available)('RedisStore shared by processes', () => {
   it('withLock excludes other processes', async () => {
     const prefix = freshPrefix();
     const outputs = await Promise.all([0, 1, 2].map((w) => runWriter(prefix, 'lock', w, 15)));
-    // Each line is "start end" (ms); no two critical sections may overlap.
-    const spans = outputs.flatMap((o) =>
-      o
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ').map(Number) as [number, number]),
-    );
-    spans.sort((a, b) => a[0] - b[0]);
-    expect(spans).toHaveLength(45);
-    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expectNoOverlappingSections(outputs, 45);
     expect(await admin!.exists(`${prefix}lock:fleet`)).toBe(0);
   }, 60_000);
 

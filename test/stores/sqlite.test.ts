@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../../src/errors.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
 import { runTokenStoreConformance, sampleToken } from '../../src/testing/index.js';
+import { expectNoOverlappingSections } from '../helpers/lock-spans.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ztoken-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -188,16 +189,7 @@ describe('SQLiteStore shared by processes', () => {
     const path = freshPath();
     new SQLiteStore({ path }).close();
     const outputs = await Promise.all([0, 1, 2].map((w) => runWriter(path, 'lock', w, 15)));
-    // Each line is "start end" (ms); no two critical sections may overlap.
-    const spans = outputs.flatMap((o) =>
-      o
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ').map(Number) as [number, number]),
-    );
-    spans.sort((a, b) => a[0] - b[0]);
-    expect(spans).toHaveLength(45);
-    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expectNoOverlappingSections(outputs, 45);
   }, 60_000);
 
   it('a process killed while holding the lock delays others by at most the ttl', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { TokenStore } from '../../../src/store.js';
 import { mysqlTarget, postgresTarget } from './sql-admin.js';
+import { expectNoOverlappingSections } from '../../helpers/lock-spans.js';
 
 const worker = join(import.meta.dirname, 'store-writer.ts');
 // `node --import tsx` (not the tsx wrapper) so that SIGKILL reaches the process holding the lock.
@@ -64,15 +65,7 @@ export function crossProcessTests(t: ProcessTestTarget): void {
   it('withLock excludes other processes', async () => {
     const table = t.table();
     const outputs = await Promise.all([0, 1, 2].map((w) => runWriter(t, table, 'lock', w, 15)));
-    const spans = outputs.flatMap((o) =>
-      o
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ').map(Number) as [number, number]),
-    );
-    spans.sort((a, b) => a[0] - b[0]);
-    expect(spans).toHaveLength(45);
-    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expectNoOverlappingSections(outputs, 45);
   }, 60_000);
 
   it('a process killed while holding the lock frees it at once (the lock dies with its session)', async () => {
