@@ -96,14 +96,16 @@ describe('FileStore crash safety', () => {
     const ackedUpdate = new Map<string, number>();
     const ackedNew = new Set<number>();
     let acknowledged = 0;
-    let restarts = 0;
     let checks = 0;
     let largestFile = 0;
 
     // Children start while the previous one runs, so start-up time overlaps the writing.
+    // Each child numbers its saves from its own million, so no two children ever write the same
+    // save number (a later child reusing a range would look like a lost save).
     const warm: { child: Child; ready: Promise<void>; start: number }[] = [];
+    let childrenStarted = 0;
     const prepare = () => {
-      const start = (restarts + warm.length + 1) * 1_000_000;
+      const start = ++childrenStarted * 1_000_000;
       const child = startWriter(['crash', path, String(start)]);
       warm.push({ child, ready: waitForLine(child, 'ready'), start });
     };
@@ -138,7 +140,6 @@ describe('FileStore crash safety', () => {
       await sleep(5 + Math.random() * 55);
       await killHard(next.child);
       made++;
-      restarts++;
 
       // The file must parse, and hold every acknowledged save (or a later one).
       const reader = new FileStore({ path });
