@@ -8,8 +8,11 @@
  *   emulator (the SDK POSTs to getAccountsUrl() as is, so it is the full /oauth/v2/token URL).
  * - Time: the SDK decides expiry with the real `new Date()`, the emulator with its own clock, so
  *   "an hour later" moves both: `emu.clock.advance(ms)` and a faked Date (vi.useFakeTimers, Date only).
+ * Nothing is pre-filled: before its first records call the SDK fetches the module's field metadata
+ * (GET /crm/v8/settings/fields?module=Leads) from the emulator and caches it under
+ * `<resourcePath>/resources/`, inside this test's temporary directory.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,30 +39,23 @@ function environment(): ZohoSdk.Environment {
   return new Z.Environment(emu.url, `${emu.url}/oauth/v2/token`, emu.url);
 }
 
-async function initialize(code: string): Promise<ZohoSdk.OAuthToken> {
+/** Initializes the SDK; its resource (field cache) folder is `resourcePath`, inside the temporary `dir`. */
+async function initialize(code: string, resourcePath = dir, autoRefreshFields = false): Promise<ZohoSdk.OAuthToken> {
   const token = new Z.OAuthBuilder().clientId(DEFAULT_CLIENT.clientId).clientSecret(DEFAULT_CLIENT.clientSecret).grantToken(code).build();
   await new Z.InitializeBuilder()
     .environment(environment())
     .token(token)
     .store(zohoSdkStore(store))
+    .SDKConfig(new Z.SDKConfigBuilder().autoRefreshFields(autoRefreshFields).build())
     .logger(new Z.LogBuilder().level(Z.Levels.OFF).build())
-    .resourcePath(dir)
+    .resourcePath(resourcePath)
     .initialize();
   return token as ZohoSdk.OAuthToken;
 }
 
-/**
- * RecordOperations first fetch the module's field metadata (GET /crm/v8/settings/fields), which
- * the emulator does not serve, and cache it in `<resourcePath>/resources/<Utility.getFileName()>`.
- * Seeding that cache with the Leads text fields, in the format the SDK's getFieldsDetails writes
- * (`{ name, type: 'String' }`; an empty map would be dropped and fetched again), lets the records
- * call go out unchanged.
- */
-async function seedFieldCache(): Promise<void> {
-  const fields = ['First_Name', 'Last_Name', 'Email', 'Company', 'Phone', 'Lead_Source', 'Lead_Status'];
-  const leads = Object.fromEntries(fields.map((name) => [name, { name, type: 'String' }]));
-  mkdirSync(join(dir, 'resources'), { recursive: true });
-  writeFileSync(join(dir, 'resources', await Z.Utility.getFileName()), JSON.stringify({ leads }));
+/** The SDK's field cache: `<resourcePath>/resources/<Utility.getFileName()>`, JSON. */
+async function fieldCache(resourcePath = dir): Promise<Record<string, Record<string, Record<string, unknown>>>> {
+  return JSON.parse(readFileSync(join(resourcePath, 'resources', await Z.Utility.getFileName()), 'utf8'));
 }
 
 async function fetchLeads(): Promise<ZohoSdk.Record.Record[]> {
@@ -117,13 +113,28 @@ describe('the official Zoho SDK with zohoSdkStore(SQLiteStore) against the emula
     expect(row?.expiryTime).toBeLessThanOrEqual(after + HOUR_MS);
   });
 
-  it('fetches the Leads through RecordOperations with the stored access token', async () => {
-    await seedFieldCache();
+  it('fetches the Leads field metadata, then the Leads, through RecordOperations with the stored access token', async () => {
+    expect(existsSync(join(dir, 'resources'))).toBe(false);
     const apiCalls = emu.counters.apiCalls;
-    expectSampleLeads(await fetchLeads());
-    expect(emu.counters.apiCalls).toBe(apiCalls + 1);
+    const records = await fetchLeads();
+    expectSampleLeads(records);
+    // Two authorized CRM calls: GET settings/fields?module=Leads, then GET Leads.
+    expect(emu.counters.apiCalls).toBe(apiCalls + 2);
     expect(emu.counters.apiRejected).toBe(0);
     expect(emu.counters.refreshes).toBe(0);
+
+    // The SDK built its field cache from the emulator's answer ...
+    const { leads } = await fieldCache();
+    expect(leads?.Last_Name).toEqual({ name: 'Last_Name', type: 'String', required: true });
+    expect(leads?.Email).toEqual({ name: 'Email', type: 'String' });
+    expect(leads?.Owner).toMatchObject({ name: 'Owner', lookup: true });
+    expect(leads?.Lead_Source).toMatchObject({ name: 'Lead_Source', type: 'utils/util/choice', picklist: true });
+    expect(leads?.Lead_Source?.values).toEqual(expect.arrayContaining(SAMPLE_LEADS.map((l) => l.Lead_Source)));
+    // ... and read the records with it: picklist values become Choices, the id a Long.
+    const source = records[0]?.getKeyValue('Lead_Source');
+    expect(source).toBeInstanceOf(Z.Choice);
+    expect((source as ZohoSdk.Choice<string>).getValue()).toBe(SAMPLE_LEADS[0]?.Lead_Source);
+    expect(records[0]?.getId()).toBe(BigInt(SAMPLE_LEADS[0]?.id ?? 0));
   });
 
   it('refreshes once the access token has expired and saves the new one in our store', async () => {
@@ -132,8 +143,11 @@ describe('the official Zoho SDK with zohoSdkStore(SQLiteStore) against the emula
     emu.clock.advance(HOUR_MS + 60_000);
     vi.useFakeTimers({ toFake: ['Date'], now: later });
 
+    const apiCalls = emu.counters.apiCalls;
     expectSampleLeads(await fetchLeads());
 
+    // The field metadata comes from the SDK's cache now: one CRM call, with the refreshed token.
+    expect(emu.counters.apiCalls).toBe(apiCalls + 1);
     expect(emu.counters.refreshes).toBe(1);
     expect(emu.counters.grantExchanges).toBe(1);
     expect(emu.counters.apiRejected).toBe(0);
@@ -176,5 +190,20 @@ describe('the official Zoho SDK with zohoSdkStore(SQLiteStore) against the emula
     expect(bob.getId()).toBe('2');
     expect(await bob.remove()).toBe(true);
     expect((await store.getTokens()).map((t) => t.userName)).toEqual([ALICE]);
+  });
+
+  it('with autoRefreshFields the SDK reads the module list, then the Leads fields, from the emulator', async () => {
+    const resourcePath = mkdtempSync(join(dir, 'auto-refresh-'));
+    await initialize(grantCode, resourcePath, true);
+    const apiCalls = emu.counters.apiCalls;
+
+    expectSampleLeads(await fetchLeads());
+
+    // GET settings/modules, GET settings/fields?module=Leads (its one API module), GET Leads.
+    expect(emu.counters.apiCalls).toBe(apiCalls + 3);
+    expect(emu.counters.apiRejected).toBe(0);
+    const cache = await fieldCache(resourcePath);
+    expect(cache['SDK-MODULE-METADATA']).toEqual({ leads: { api_name: 'Leads', generated_type: 'default' } });
+    expect(cache.leads?.Last_Name).toEqual({ name: 'Last_Name', type: 'String', required: true });
   });
 });

@@ -122,6 +122,145 @@ describe('CRM API', () => {
   });
 });
 
+/** Keys Zoho's v8 FieldSchema marks required, present in every field of GET settings/fields. */
+const FIELD_KEYS = (
+  'api_name association_details businesscard_supported colour_code_enabled_by_system created_source currency ' +
+  'custom_field data_type display_field display_label display_type email_parser enable_colour_code external ' +
+  'field_label field_read_only filterable formula history_tracking_enabled id lookup mass_update ' +
+  'multi_module_lookup operation_type pick_list_values pick_list_values_sorted_lexically profiles public range ' +
+  'read_only rollup_summary searchable separator sortable system_mandatory type ui_type unique view_type ' +
+  'virtual_field visible webhook auto_number json_type'
+).split(' ');
+const INVALID_MODULE = { code: 'INVALID_MODULE', details: {}, message: 'the module name given seems to be invalid', status: 'error' };
+
+describe('CRM metadata (settings/fields, settings/modules)', () => {
+  it('GET settings/fields?module=Leads describes every field of the sample lead records, in Zoho v8 shape', async () => {
+    const { access_token } = await newTokens(emu);
+    const { status, headers, body } = await crm(emu, '/crm/v8/settings/fields?module=Leads', access_token);
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toBe('application/json;charset=UTF-8');
+    expect(Object.keys(body)).toEqual(['fields']);
+    const fields = body.fields as Record<string, unknown>[];
+    for (const field of fields) for (const key of FIELD_KEYS) expect(field, `${String(field.api_name)}.${key}`).toHaveProperty(key);
+    const ids = fields.map((f) => f.id as string);
+    for (const id of ids) expect(id).toMatch(/^4876876\d{12}$/);
+    expect(new Set(ids).size).toBe(fields.length);
+
+    // Every key of a served lead record is a described field.
+    const leads = (await crm(emu, '/crm/v8/Leads', access_token)).body.data as Record<string, unknown>[];
+    const lead = leads[0] ?? {};
+    const byName = new Map(fields.map((f) => [f.api_name as string, f]));
+    expect([...byName.keys()].sort()).toEqual(Object.keys(lead).sort());
+
+    expect(byName.get('Last_Name')).toMatchObject({
+      field_label: 'Last Name',
+      display_label: 'Last Name',
+      data_type: 'text',
+      json_type: 'string',
+      system_mandatory: true,
+      read_only: false,
+      custom_field: false,
+      length: 80,
+      pick_list_values: [],
+    });
+    expect(byName.get('Owner')).toMatchObject({ data_type: 'ownerlookup', json_type: 'jsonobject', system_mandatory: false });
+    expect(byName.get('Email')).toMatchObject({ data_type: 'email', json_type: 'string' });
+    expect(byName.get('Phone')).toMatchObject({ data_type: 'phone', json_type: 'string' });
+    expect(byName.get('Full_Name')).toMatchObject({ data_type: 'text', read_only: true, field_read_only: true });
+    expect(byName.get('Created_Time')).toMatchObject({ data_type: 'datetime', json_type: 'string', read_only: true });
+    expect(byName.get('id')).toMatchObject({ data_type: 'bigint', field_label: 'Record Id', read_only: true });
+    const source = byName.get('Lead_Source') as { data_type: string; pick_list_values: Record<string, unknown>[] };
+    expect(source.data_type).toBe('picklist');
+    expect(source.pick_list_values[0]).toEqual({
+      display_value: '-None-',
+      sequence_number: 1,
+      reference_value: '-None-',
+      colour_code: null,
+      actual_value: '-None-',
+      id: expect.stringMatching(/^4876876\d{12}$/),
+      type: 'used',
+    });
+    // Every picklist value a sample lead carries is one of the field's values.
+    for (const name of ['Lead_Source', 'Lead_Status']) {
+      const values = ((byName.get(name)?.pick_list_values ?? []) as { actual_value: string }[]).map((v) => v.actual_value);
+      expect(values.length).toBeGreaterThan(1);
+      for (const l of leads) expect(values).toContain(l[name]);
+    }
+
+    // Other API versions and a lower-case module name answer the same; type=unused has no fields.
+    expect((await crm(emu, '/crm/v2/settings/fields?module=leads', access_token)).body).toEqual(body);
+    const unused = await fetch(`${emu.url}/crm/v8/settings/fields?module=Leads&type=unused`, {
+      headers: { authorization: `Zoho-oauthtoken ${access_token}` },
+    });
+    expect(unused.status).toBe(204);
+    expect(await unused.text()).toBe('');
+  });
+
+  it('answers 400 INVALID_MODULE for a module the org lacks and REQUIRED_PARAM_MISSING without module', async () => {
+    const { access_token } = await newTokens(emu);
+    for (const module of ['Contacts', 'Nope', 'Leads2'])
+      expect(await crm(emu, `/crm/v8/settings/fields?module=${module}`, access_token)).toMatchObject({ status: 400, body: INVALID_MODULE });
+    const missing = {
+      code: 'REQUIRED_PARAM_MISSING',
+      details: { param_name: 'module' },
+      message: 'One of the expected parameter is missing',
+    };
+    for (const path of ['/crm/v8/settings/fields', '/crm/v8/settings/fields?module='])
+      expect(await crm(emu, path, access_token)).toEqual(expect.objectContaining({ status: 400, body: { ...missing, status: 'error' } }));
+    expect(await crm(emu, '/crm/v8/settings/nope', access_token)).toMatchObject({ status: 404, body: { code: 'INVALID_URL_PATTERN' } });
+    const post = await fetch(`${emu.url}/crm/v8/settings/fields?module=Leads`, {
+      method: 'POST',
+      headers: { authorization: `Zoho-oauthtoken ${access_token}` },
+    });
+    expect(post.status).toBe(405);
+    expect(await post.json()).toMatchObject({ code: 'INVALID_REQUEST_METHOD' });
+  });
+
+  it('GET settings/modules lists Leads as an API module, and answers 304 when nothing changed since If-Modified-Since', async () => {
+    const { access_token } = await newTokens(emu, 'bob@zylker.com');
+    const { status, body } = await crm(emu, '/crm/v8/settings/modules', access_token);
+    expect(status).toBe(200);
+    const modules = body.modules as Record<string, unknown>[];
+    expect(modules).toHaveLength(1);
+    expect(modules[0]).toMatchObject({
+      api_name: 'Leads',
+      module_name: 'Leads',
+      singular_label: 'Lead',
+      plural_label: 'Leads',
+      api_supported: true,
+      generated_type: 'default',
+      status: 'visible',
+      modified_by: { name: 'Bob Zylker', id: expect.stringMatching(/^\d{19}$/) },
+    });
+    expect(modules[0]?.id).toMatch(/^4876876\d{12}$/);
+    const modified = Date.parse(modules[0]?.modified_time as string);
+    expect(modified).not.toBeNaN();
+
+    const since = (date: number) =>
+      fetch(`${emu.url}/crm/v8/settings/modules`, {
+        headers: { authorization: `Zoho-oauthtoken ${access_token}`, 'if-modified-since': new Date(date).toISOString() },
+      });
+    const before = await since(modified - 1000);
+    expect(before.status).toBe(200);
+    expect(((await before.json()) as { modules: { api_name: string }[] }).modules.map((m) => m.api_name)).toEqual(['Leads']);
+    const after = await since(modified + 1000);
+    expect(after.status).toBe(304);
+    expect(await after.text()).toBe('');
+  });
+
+  it('answers 401 INVALID_TOKEN on the metadata endpoints for missing, unknown, mis-schemed and expired tokens', async () => {
+    const { access_token } = await newTokens(emu);
+    const paths = ['/crm/v8/settings/fields?module=Leads', '/crm/v8/settings/modules', '/crm/v8/settings/fields?module=Nope'];
+    const checks: [string | undefined, string?][] = [[undefined], ['1000.unknown.token'], [access_token, 'Bearer'], ['']];
+    for (const path of paths)
+      for (const [token, scheme] of checks) expect(await crm(emu, path, token, scheme)).toMatchObject({ status: 401, body: INVALID });
+    expect((await crm(emu, paths[0] as string, access_token)).status).toBe(200);
+    emu.clock.advance(3_600_000);
+    for (const path of paths) expect(await crm(emu, path, access_token)).toMatchObject({ status: 401, body: INVALID });
+    expect(emu.counters).toMatchObject({ apiCalls: 16, apiRejected: 15 });
+  });
+});
+
 describe('clock and counters', () => {
   it('starts at startTime, moves with real time, advances and can be set', () => {
     const t = emu.clock.now();

@@ -7,11 +7,13 @@
  * - GET /crm/vN/org -> `{"org":[{zgid,company_name,...}]}` (the zgid of the token's user)
  * - GET /crm/vN/Leads?page&per_page -> `{"data":[...],"info":{...}}`; a page past the end: 204
  * - GET /crm/vN/Leads/{id} -> `{"data":[record]}`; an unknown id: 204 (no content)
+ * - GET /crm/vN/settings/fields?module=Leads and /crm/vN/settings/modules: see settings-routes.ts
  * - other paths: 404 `{"code":"INVALID_URL_PATTERN",...}`; other methods: 405 `INVALID_REQUEST_METHOD`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from './http.js';
+import { sendCrmError, sendJson } from './http.js';
 import { SAMPLE_LEADS } from './sample-data.js';
+import { settingsRoute } from './settings-routes.js';
 import type { AccessRecord, EmulatorState, EmulatorUser } from './state.js';
 
 export const CRM_PATH = /^\/crm\/v\d+(?:\.\d+)?\/(.+)$/;
@@ -22,10 +24,6 @@ export const INVALID_TOKEN_BODY = Object.freeze({
   message: 'invalid oauth token',
   status: 'error',
 });
-
-function crmError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { code, details: {}, message, status: 'error' });
-}
 
 function userJson(user: EmulatorUser): Record<string, unknown> {
   const [first, ...rest] = user.name.split(' ');
@@ -88,7 +86,7 @@ export function crmRoute(state: EmulatorState, req: IncomingMessage, res: Server
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    crmError(res, 405, 'INVALID_REQUEST_METHOD', 'The http request method type is not a valid one');
+    sendCrmError(res, 405, 'INVALID_REQUEST_METHOD', 'The http request method type is not a valid one');
     return;
   }
   const rest = CRM_PATH.exec(url.pathname)?.[1] ?? '';
@@ -104,6 +102,7 @@ export function crmRoute(state: EmulatorState, req: IncomingMessage, res: Server
     });
     return;
   }
+  if (resource === 'settings' && settingsRoute(req, res, url, parts.slice(1), user)) return;
   if (resource === 'org' && id === undefined) {
     sendJson(res, 200, { org: [orgJson(user)] });
     return;
@@ -138,5 +137,5 @@ export function crmRoute(state: EmulatorState, req: IncomingMessage, res: Server
     });
     return;
   }
-  crmError(res, 404, 'INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one');
+  sendCrmError(res, 404, 'INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one');
 }

@@ -72,6 +72,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** A Zoho CRM error answer: `{"code","details","message","status":"error"}`. */
+export function sendCrmError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+): void {
+  sendJson(res, status, { code, details, message, status: 'error' });
+}
+
 export function redirect(res: ServerResponse, location: string): void {
   res.writeHead(302, { location, 'content-length': 0, 'cache-control': 'no-store' });
   res.end();

@@ -4,7 +4,8 @@
  * the tests, the benchmarks and `ztoken emulator --port N`. One server answers both the accounts
  * endpoints and the CRM API, so `accountsUrl === apiDomain === url`.
  *
- * Endpoints: see oauth-routes.ts (token, revoke, auth), crm-routes.ts (users, org, Leads) and
+ * Endpoints: see oauth-routes.ts (token, revoke, auth), crm-routes.ts (users, org, Leads),
+ * settings-routes.ts (the field and module metadata the official SDKs fetch) and
  * admin-routes.ts (`/__emulator/state`, `clock/advance`, `clock/set`, `grant`, `reset-counters`,
  * `expire-access-tokens`). State lives in memory (Maps); nothing is logged, and counters key
  * refresh tokens by `refreshTokenHandle(rt)` (`rt_` + 16 hex of its SHA-256), never the token.
