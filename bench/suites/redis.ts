@@ -7,40 +7,12 @@
  */
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/stores/redis.js';
-import type { OAuthToken } from '../../src/token.js';
 import type { BenchContext } from '../lib.js';
 import { seededRandom } from '../lib.js';
+import { BENCH_CLIENT, benchToken, interleaved } from '../lib-stores.js';
 
 const SUITE = 'redis';
 const url = process.env.ZTOKEN_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-const CLIENT = { clientId: '1000.BENCHCLIENT000000000000000000', clientSecret: 'bench-secret-0123456789abcdef' };
-const hex = (i: number) => i.toString(16).padStart(32, '0');
-const benchToken = (i: number): OAuthToken => ({
-  id: String(i),
-  userName: `user${i}@zylker.com`,
-  ...CLIENT,
-  refreshToken: `1000.${hex(i)}.refresh`,
-  accessToken: `1000.${hex(i)}.access`,
-  expiryTime: 1_767_225_600_000,
-  redirectUrl: 'https://app.example.com/callback',
-  apiDomain: 'https://www.zohoapis.com',
-});
-
-type Figures = { medianUs: number; p99Us: number; samples: number };
-
-async function interleaved(ctx: BenchContext, fns: (() => Promise<void>)[], rounds = 7): Promise<Figures[]> {
-  const runs: Figures[][] = fns.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (const [i, fn] of fns.entries()) runs[i]!.push(await ctx.measure(fn, { timeMs: 150, iterations: 50 }));
-  }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  return runs.map((r) => ({
-    medianUs: median(r.map((x) => x.medianUs)),
-    p99Us: median(r.map((x) => x.p99Us)),
-    samples: r.reduce((sum, x) => sum + x.samples, 0),
-  }));
-}
 
 async function measureSize(ctx: BenchContext, raw: Redis, count: number): Promise<void> {
   const prefix = `ztbench_${process.pid}_${count}:`;
@@ -73,7 +45,7 @@ async function measureSize(ctx: BenchContext, raw: Redis, count: number): Promis
         id: String(i),
         key: store.keys.token(String(i)),
         index: store.keys.index('refreshToken', benchToken(i).refreshToken!),
-        partial: { ...CLIENT, refreshToken: benchToken(i).refreshToken },
+        partial: { ...BENCH_CLIENT, refreshToken: benchToken(i).refreshToken },
       };
     });
     let q = 0;
@@ -87,29 +59,35 @@ async function measureSize(ctx: BenchContext, raw: Redis, count: number): Promis
 
     // Measured in alternation, round after round, so a load change on the machine hits every
     // subject alike and the ratios hold; each figure is the median of its rounds' medians.
-    const [hgetall, twoTrips, find, byId] = await interleaved(ctx, [
-      async () => {
-        const query = next();
-        const hash = await raw.hgetall(query.key);
-        if (hash.id !== query.id) throw new Error(`HGETALL of ${query.id} read ${hash.id}`);
-      },
-      async () => {
-        const query = next();
-        const [id] = await raw.zrange(query.index, '0', '0');
-        const hash = await raw.hgetall(`${prefix}token:${id}`);
-        if (hash.id !== query.id) throw new Error(`index lookup of ${query.id} read ${hash.id}`);
-      },
-      async () => {
-        const query = next();
-        const found = await store.findToken(query.partial);
-        if (found?.id !== query.id) throw new Error(`lookup of ${query.id} found ${found?.id}`);
-      },
-      async () => {
-        const query = next();
-        const found = await store.findTokenById(query.id);
-        if (found?.id !== query.id) throw new Error(`findTokenById ${query.id} found ${found?.id}`);
-      },
-    ]);
+    const {
+      figures: [hgetall, twoTrips, find, byId],
+    } = await interleaved(
+      ctx,
+      [
+        async () => {
+          const query = next();
+          const hash = await raw.hgetall(query.key);
+          if (hash.id !== query.id) throw new Error(`HGETALL of ${query.id} read ${hash.id}`);
+        },
+        async () => {
+          const query = next();
+          const [id] = await raw.zrange(query.index, '0', '0');
+          const hash = await raw.hgetall(`${prefix}token:${id}`);
+          if (hash.id !== query.id) throw new Error(`index lookup of ${query.id} read ${hash.id}`);
+        },
+        async () => {
+          const query = next();
+          const found = await store.findToken(query.partial);
+          if (found?.id !== query.id) throw new Error(`lookup of ${query.id} found ${found?.id}`);
+        },
+        async () => {
+          const query = next();
+          const found = await store.findTokenById(query.id);
+          if (found?.id !== query.id) throw new Error(`findTokenById ${query.id} found ${found?.id}`);
+        },
+      ],
+      { rounds: 7, timeMs: 150, iterations: 50 },
+    );
     const floor = hgetall!.medianUs;
     ctx.record({ suite: SUITE, subject: 'raw ioredis', operation: 'HGETALL of one hash', tokens: count, ...hgetall!, note: 'the floor' });
     ctx.record({
