@@ -33,3 +33,9 @@ export type LockingTokenStore = TokenStore & Required<Pick<TokenStore, 'withLock
 export function supportsLocking(store: TokenStore): store is LockingTokenStore {
   return typeof store.withLock === 'function';
 }
+
+/** A store's class name for messages ("DBStore"); a plain object store is "TokenStore". */
+export function storeNameOf(store: TokenStore): string {
+  const name = (store as { constructor?: { name?: string } }).constructor?.name;
+  return name && name !== 'Object' ? name : 'TokenStore';
+}

@@ -11,7 +11,7 @@
  * SDKException with code 'TOKEN_STORE' and our TokenStoreError as the cause.
  */
 import { TokenStoreError } from '../errors.js';
-import type { TokenStore } from '../store.js';
+import { storeNameOf, type TokenStore } from '../store.js';
 import { asSdkToken, fillSdkToken, fromSdkToken, secretsOfSdkToken, toSdkToken } from './zoho-sdk/convert.js';
 import { loadSdkClasses, type SdkClasses, type SdkOAuthToken } from './zoho-sdk/sdk-classes.js';
 import { GIVEN_ID_IS_INVALID, sdkException, toSdkException } from './zoho-sdk/sdk-errors.js';
@@ -53,7 +53,7 @@ export function zohoSdkStore(store: TokenStore, options: ZohoSdkStoreOptions = {
     throw new TokenStoreError('INVALID_ARGUMENT', 'zohoSdkStore needs a TokenStore (e.g. new SQLiteStore()) as its first argument');
   }
   const classes: SdkClasses = loadSdkClasses(options.resolveFrom);
-  const name = options.name ?? `zohoSdkStore(${store.constructor?.name || 'TokenStore'})`;
+  const name = options.name ?? `zohoSdkStore(${storeNameOf(store)})`;
 
   /** Runs one SDK call, turning every failure into the SDK's SDKException (scrubbed of `token`'s secrets). */
   async function run<T>(operation: string, token: unknown, fn: () => Promise<T>): Promise<T> {

@@ -284,7 +284,10 @@ describe('zohoSdkStore errors and conversions', () => {
     expect(error.message).not.toContain(ACCESS);
     expect(String((error.cause as Error).message)).not.toContain(ACCESS);
     expect((error.cause as TokenStoreError).reason).toBe('WRITE_FAILED');
-    expect((error.cause as Error).cause).toBeUndefined();
+    // The store's own error stays in the chain as a scrubbed copy (name, message, stack).
+    const original = (error.cause as Error).cause as Error;
+    expect(original.message).toMatch(/^Duplicate entry '.+' for key 'access_token'$/);
+    expect(`${original.message}\n${original.stack}`).not.toContain(ACCESS);
   });
 
   it('needs a TokenStore', () => {

@@ -1,11 +1,11 @@
 /**
  * Our errors as the SDK's SDKException (code 'TOKEN_STORE'), in the SDK's own words
  * ("Exception in saveToken - DBStore : ..."), with our TokenStoreError as the cause so callers
- * keep its reason and field. Errors that are not ours are replaced by a scrubbed TokenStoreError:
- * their messages (driver errors) may echo secrets, and the SDK copies a cause's text into its message.
+ * keep its reason and field. Errors that are not ours become a scrubbed TokenStoreError
+ * (stores/foreign-errors.ts): they may echo secrets, and the SDK copies a cause's text into its message.
  */
-import { TokenStoreError } from '../../errors.js';
-import { scrubSecrets } from '../../token.js';
+import type { TokenStoreError } from '../../errors.js';
+import { foreignStoreError } from '../../stores/foreign-errors.js';
 import type { SdkClasses } from './sdk-classes.js';
 
 export const SDK_TOKEN_STORE_CODE = 'TOKEN_STORE';
@@ -32,17 +32,5 @@ export function toSdkException(
   secrets: Iterable<string | null | undefined>,
 ): Error {
   if (error instanceof classes.SDKException) return error;
-  const cause =
-    error instanceof TokenStoreError
-      ? error
-      : new TokenStoreError(
-          operation === 'saveToken' || operation.startsWith('delete') ? 'WRITE_FAILED' : 'UNAVAILABLE',
-          `${operation} failed in ${storeName}: ${scrubSecrets(messageOf(error), secrets)}`,
-        );
-  return sdkException(classes, `Exception in ${operation} - ${storeName} : `, cause);
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  return sdkException(classes, `Exception in ${operation} - ${storeName} : `, foreignStoreError(error, operation, storeName, secrets));
 }
