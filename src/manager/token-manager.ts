@@ -19,6 +19,7 @@ import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
 import { accountsUrlFor, apiDomainFor, type DataCenter, dataCenterOfAccountsUrl, type Environment } from '../zoho/datacenter.js';
 import { type TokenEventInfo, type TokenManagerEvents, TypedEmitter } from './events.js';
 import { describeSelector, findBySelector, matchesSelector, sameIdentity, selectorKey, type TokenSelector } from './selector.js';
+import { scrubbingStore } from './scrubbing-store.js';
 import { fetchUserName } from './user-identity.js';
 
 export interface Logger {
@@ -66,6 +67,8 @@ const REJECTED_REFRESH = new Set(['invalid_code', 'invalid_token', 'invalid_gran
 
 export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   readonly store: TokenStore;
+  /** The store as this manager calls it: foreign errors scrubbed of secrets (scrubbing-store.ts). */
+  private readonly io: TokenStore;
   readonly accounts: AccountsClient;
   readonly apiDomain: string;
   private readonly clientId: string;
@@ -106,6 +109,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       throw new ZTokenError('CONFIG', 'MISSING_CLIENT_SECRET', 'TokenManager needs clientSecret (ZOHO_CLIENT_SECRET)');
     }
     this.store = options.store;
+    this.io = scrubbingStore(options.store, options.clientSecret);
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
     this.redirectUrl = options.redirectUrl;
@@ -157,7 +161,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const running = this.exchanges.get(code);
     if (running) return running;
     const exchange = () => this.exchangeOnce(code, input.userName);
-    const store = this.store;
+    const store = this.io;
     const flight = (
       this.coordinate && supportsLocking(store) ? store.withLock(grantLockKey(this.clientId, code), this.lockTtlMs, exchange) : exchange()
     ).finally(() => this.exchanges.delete(code));
@@ -188,10 +192,10 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         if (this.usable(cached, now, this.graceMs) && (this.inflight.has(id) || this.cannotRefreshYet(cached, now))) return cached;
       }
     }
-    let token = id !== undefined ? await this.store.findTokenById(id) : null;
+    let token = id !== undefined ? await this.io.findTokenById(id) : null;
     // An id can be reused after its token was deleted: never serve another user's token.
     if (token && !matchesSelector(token, selector)) token = null;
-    if (!token) token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
+    if (!token) token = await findBySelector(this.io, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
     if (!token) {
       if (id !== undefined) this.forget(id);
       if ('grantToken' in selector) return this.authorize({ grantToken: selector.grantToken });
@@ -242,17 +246,17 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * write the revoked token back.
    */
   async revoke(selector: TokenSelector): Promise<void> {
-    const token = await findBySelector(this.store, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
+    const token = await findBySelector(this.io, selector, { clientId: this.clientId, clientSecret: this.clientSecret });
     if (!token) throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
     await this.inflight.get(token.id)?.catch(() => undefined);
     const revokeCurrent = async (): Promise<StoredToken | null> => {
-      const current = await this.store.findTokenById(token.id);
+      const current = await this.io.findTokenById(token.id);
       if (!current || !sameIdentity(token, current)) return null; // revoked by someone else meanwhile
       if (current.refreshToken) await this.revokeAtZoho(current.refreshToken);
-      await this.store.deleteToken(current.id);
+      await this.io.deleteToken(current.id);
       return current;
     };
-    const store = this.store;
+    const store = this.io;
     const revoked =
       this.coordinate && supportsLocking(store)
         ? await store.withLock(refreshLockKey(this.clientId, token.id), this.lockTtlMs, revokeCurrent)
@@ -299,7 +303,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
 
   private async exchangeOnce(code: string, userName: string | undefined): Promise<StoredToken> {
     // Re-read (under the grant lock): another process may have exchanged this code already.
-    const existing = await this.store.findToken({ clientId: this.clientId, clientSecret: this.clientSecret, grantToken: code });
+    const existing = await this.io.findToken({ clientId: this.clientId, clientSecret: this.clientSecret, grantToken: code });
     if (existing && (existing.refreshToken || existing.accessToken)) {
       this.remember(existing, { grantToken: code });
       return existing;
@@ -322,7 +326,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       apiDomain,
     };
     // Re-authorizing a known user replaces that user's row (matched by user name).
-    const saved = await this.store.saveToken(token);
+    const saved = await this.io.saveToken(token);
     this.rejectedRefresh.delete(saved.id);
     this.backoffUntil.delete(saved.id);
     this.remember(saved, { grantToken: code });
@@ -354,7 +358,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const id = token.id;
     const decideAndRefresh = async (): Promise<StoredToken> => {
       // Re-read after taking the lock: another process may have refreshed already.
-      const current = await this.store.findTokenById(id);
+      const current = await this.io.findTokenById(id);
       if (!current || !sameIdentity(token, current)) {
         this.forget(id);
         throw new TokenStoreError('NOT_FOUND', `Token id ${id} is no longer stored (deleted, revoked or replaced)`);
@@ -367,7 +371,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       }
       return this.refreshNow(current, rejected);
     };
-    const store = this.store;
+    const store = this.io;
     if (this.coordinate && supportsLocking(store))
       return store.withLock(refreshLockKey(this.clientId, id), this.lockTtlMs, decideAndRefresh);
     return decideAndRefresh();
@@ -407,7 +411,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     };
     let saved: StoredToken;
     try {
-      saved = await this.store.saveToken(refreshed);
+      saved = await this.io.saveToken(refreshed);
     } catch (error) {
       // Zoho issued a valid token but the store refused it: serve it from this process so the
       // next call does not spend another refresh, and report the store failure.

@@ -395,12 +395,13 @@ describe('faults', () => {
     const events: string[] = [];
     manager.on('save', () => events.push('save'));
     manager.on('refresh', () => events.push('refresh'));
-    manager.on('error', (e) => events.push(`error:${e.message}`));
+    manager.on('error', (e) => events.push(`error:${e instanceof TokenStoreError ? e.reason : e.name}:${e.message}`));
     (store as CountingStore).failSaves = true;
     emulator.clock.advance(2 * HOUR);
     const access = await manager.getAccessToken({ userName: 'alice' });
     expect(access).not.toBe(token.accessToken);
-    expect(events).toEqual(['error:disk full']);
+    // The store's own error, as a TokenStoreError (scrubbed of secrets: scrubbing-store.ts).
+    expect(events).toEqual(['error:WRITE_FAILED:saveToken failed in CountingStore: Error: disk full']);
     expect((await store.findTokenById(token.id))?.accessToken).toBe(token.accessToken);
   });
 

@@ -687,6 +687,59 @@ describe('Zoho accounts server and TokenManager', () => {
     expect(lines.lines.some((line) => line.startsWith("warn: Could not read the user's name"))).toBe(true);
     for (const [i, line] of lines.lines.entries()) check.text(`log line ${i} with a leaky store`, line);
   });
+  test('TokenManager errors: a custom store that echoes secrets fails every call with a scrubbed TokenStoreError', async () => {
+    const leaky = new LeakyStore(new MemoryStore());
+    const zoho = new TokenManager({
+      store: leaky,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      accountsUrl: emulator.url,
+      now: () => emulator.clock.now(),
+    });
+    const gina = await zoho.authorize({ grantToken: grant('gina@zylker.com') });
+    secrets.addToken('gina', gina);
+    const storeError = async (label: string, fn: () => unknown, reason: string) => {
+      const error = await expectStoreError(label, fn);
+      expect(error.reason, label).toBe(reason);
+      expect(error.message, label).toMatch(/ failed in LeakyStore: Error: ER_DUP_ENTRY: Duplicate entry '/);
+      // The driver's error survives as a scrubbed copy: its name, message and stack, no extra fields.
+      expect((error.cause as Error).name, label).toBe('Error');
+      expect((error.cause as Error).stack, label).toContain('leaky-store.ts');
+      expect(error.cause, label).not.toHaveProperty('sql');
+    };
+    leaky.failAll = true;
+    await storeError(
+      'getAccessToken by user over a store that echoes the lookup',
+      () => zoho.getAccessToken({ userName: 'gina' }),
+      'UNAVAILABLE',
+    );
+    await storeError(
+      'getAccessToken by refresh token over a store that echoes it',
+      () => zoho.getAccessToken({ refreshToken: String(gina.refreshToken) }),
+      'UNAVAILABLE',
+    );
+    await storeError(
+      'authorize over a store that echoes the grant code',
+      () => zoho.authorize({ grantToken: zohoShaped() }),
+      'UNAVAILABLE',
+    );
+    await storeError('revoke over a store that echoes the stored tokens', () => zoho.revoke({ id: gina.id }), 'UNAVAILABLE');
+    leaky.failAll = false;
+    leaky.failLocks = true;
+    emulator.clock.advance(61 * 60_000);
+    await storeError('a refresh whose lock fails echoing the stored tokens', () => zoho.getAccessToken({ id: gina.id }), 'UNAVAILABLE');
+    leaky.failLocks = false;
+    leaky.failSaves = true;
+    await storeError(
+      'authorize whose save fails echoing the new tokens',
+      () => zoho.authorize({ grantToken: grant('hana@zylker.com') }),
+      'WRITE_FAILED',
+    );
+    leaky.failSaves = false;
+    // Nothing was lost: the stored token is as it was, and still refreshes.
+    expect((await leaky.findTokenById(gina.id))?.refreshToken).toBe(gina.refreshToken);
+    secrets.add('gina refreshed', await zoho.getAccessToken({ id: gina.id }));
+  });
 });
 
 describe('zoho-sdk adapter', () => {

@@ -25,6 +25,8 @@ export class LeakyStore implements TokenStore {
   failSaves = false;
   /** Every method fails, echoing the token it was given or the refresh and access tokens stored. */
   failAll = false;
+  /** withLock fails (before running its callback), echoing the tokens stored. */
+  failLocks = false;
   readonly inner: TokenStore;
 
   constructor(inner: TokenStore) {
@@ -63,6 +65,12 @@ export class LeakyStore implements TokenStore {
   async findTokenById(id: string): Promise<StoredToken | null> {
     if (this.failAll) throw driverError(await this.storedValues());
     return this.inner.findTokenById(id);
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    if (this.failLocks) throw driverError(await this.storedValues());
+    if (!this.inner.withLock) return fn();
+    return this.inner.withLock(key, ttlMs, fn);
   }
 
   async close(): Promise<void> {
