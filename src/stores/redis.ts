@@ -1,8 +1,9 @@
 /**
  * RedisStore: tokens in Redis (ioredis 5 or 6, loaded only when a RedisStore is made), one hash
  * per token with Zoho's column names, an index per lookup field, all under one key prefix (see
- * redis/layout.ts). save, delete and deleteAll are Lua scripts, so processes sharing the server
- * never duplicate a token and a crash never leaves half a change; findToken is one round trip.
+ * redis/layout.ts). save and delete are Lua scripts, and deleteTokens runs one per batch of
+ * tokens, so processes sharing the server never duplicate a token and a crash never leaves half a
+ * token; findToken is one round trip.
  * withLock is `SET NX PX` with an owner (a retry that finds its own owner holds the lock),
  * released by compare-and-delete.
  */
@@ -29,7 +30,7 @@ import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { hashPairs, hashToToken, indexKeysOf } from './redis/codec.js';
 import { RedisConnection } from './redis/connection.js';
 import { DEFAULT_PREFIX, idScore, MAX_NUMERIC_ID, RedisKeyLayout } from './redis/layout.js';
-import { ACQUIRE_LOCK_SCRIPT, DELETE_ALL_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
+import { ACQUIRE_LOCK_SCRIPT, DELETE_BATCH_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
 
 export interface RedisStoreOptions {
   /** Server URL, `redis://[user:password@]host:port/db` or `rediss://...`. Default 'redis://127.0.0.1:6379'. */
@@ -53,6 +54,8 @@ const COLUMN_POSITION = Object.fromEntries(TOKEN_FIELDS.map((field, i) => [field
 
 /** Tokens read per pipeline in getTokens. */
 const READ_BATCH = 500;
+/** Tokens deleted per deleteTokens script: a few ms of server time each. */
+const DELETE_BATCH = 500;
 
 export class RedisStore implements TokenStore {
   readonly prefix: string;
@@ -152,11 +155,19 @@ export class RedisStore implements TokenStore {
     return tokens.sort((a, b) => compareIds(a.id, b.id));
   }
 
+  /**
+   * Deletes every token in batches of DELETE_BATCH (each batch one script: every token whole or
+   * gone), so other clients of the server wait at most one batch. A token saved meanwhile is
+   * deleted too if its id comes up before the store is empty.
+   */
   async deleteTokens(): Promise<void> {
     this.guard.check();
-    await this.call('deleteTokens', 'WRITE_FAILED', [], (client) =>
-      DELETE_ALL_SCRIPT.run(client, [this.keys.ids, this.keys.indexKeys], [this.keys.tokenPrefix]),
-    );
+    const keys = [this.keys.ids, this.keys.indexKeys];
+    const args = [this.keys.tokenPrefix, String(DELETE_BATCH)];
+    let deleted: number;
+    do {
+      deleted = Number(await this.call('deleteTokens', 'WRITE_FAILED', [], (client) => DELETE_BATCH_SCRIPT.run(client, keys, args)));
+    } while (deleted > 0);
   }
 
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {

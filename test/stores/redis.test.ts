@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { TokenStoreError } from '../../src/errors.js';
 import { RedisStore } from '../../src/stores/redis.js';
+import { DELETE_BATCH_SCRIPT } from '../../src/stores/redis/scripts.js';
 import { CLIENT, runTokenStoreConformance, sampleToken } from '../../src/testing/index.js';
 import { REDIS_URL, serviceAvailable, uniqueName } from '../services.js';
 import { adminClient, deletePrefix, dumpPrefix, keysUnder, layoutProblems } from './helpers/redis-keys.js';
@@ -122,6 +123,26 @@ describe.skipIf(!available)('RedisStore', () => {
       expect(await admin!.get(neighbour)).toBe('keep');
       expect(await admin!.get(`other:${p}token:1`)).toBe('keep');
       await admin!.del(neighbour, `other:${p}token:1`);
+      expect((await store.saveToken(sampleToken('again'))).id).toBe('1');
+    });
+
+    it('deleteTokens deletes in batches of 500, each token whole, until nothing of the store is left', async () => {
+      const store = openStore();
+      const p = store.prefix;
+      // 1,234 tokens; pairs of users share one grant token, so some index keys hold two ids.
+      await store.importTokens(
+        Array.from({ length: 1_234 }, (_, i) => ({ ...sampleToken(`user${i}`), id: String(i + 1), grantToken: `grant-${i >> 1}` })),
+      );
+      expect(await admin!.zcard(`${p}ids`)).toBe(1_234);
+      const batches = vi.spyOn(DELETE_BATCH_SCRIPT, 'run');
+      try {
+        await store.deleteTokens();
+        // 500 + 500 + 234, then an empty batch that ends the loop.
+        expect(await Promise.all(batches.mock.results.map((r) => r.value))).toEqual([500, 500, 234, 0]);
+      } finally {
+        batches.mockRestore();
+      }
+      expect(await keysUnder(admin!, p)).toEqual([]);
       expect((await store.saveToken(sampleToken('again'))).id).toBe('1');
     });
 
