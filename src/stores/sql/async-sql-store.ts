@@ -244,19 +244,21 @@ export class AsyncSqlStore implements TokenStore {
 
   /**
    * The next id: the largest numeric id + 1. Where no index can find the largest id (MySQL), the
-   * ids after the cached largest are probed by primary key in one query: the id after the last
-   * taken one in that window is the candidate unless the whole window is taken (other writers
-   * ran far ahead). Another writer may also have taken an id past the window (a caller-chosen
-   * id): the candidate stands only when no numeric id above it exists, else the table is
-   * scanned for the largest. The primary key still guards every insert.
+   * cached largest id and the ids after it are probed by primary key in one query. The cached id
+   * must still be there (another store may have deleted it: then the largest is below it, and
+   * only the table can say which); the id after the last taken one in the window is then the
+   * candidate, unless the whole window is taken (other writers ran far ahead). Another writer may
+   * also have taken an id past the window (a caller-chosen id): the candidate stands only when no
+   * numeric id above it exists, else the table is scanned for the largest. The primary key still
+   * guards every insert.
    */
   private async newId(tx: SqlRunner): Promise<string> {
-    if (this.driver.slowMaxId && this.maxIdCache !== null && String(this.maxIdCache + ID_WINDOW).length <= MAX_ID_LENGTH) {
-      const first = this.maxIdCache + 1;
-      const window = Array.from({ length: ID_WINDOW }, (_, i) => String(first + i));
+    const cached = this.maxIdCache;
+    if (this.driver.slowMaxId && cached !== null && String(cached + ID_WINDOW - 1).length <= MAX_ID_LENGTH) {
+      const window = Array.from({ length: ID_WINDOW }, (_, i) => String(cached + i));
       const taken = (await tx.query(this.idWindowSql, window)).map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
-      const last = taken.length === 0 ? first - 1 : Math.max(...taken);
-      if (last < first + ID_WINDOW - 1) {
+      const last = Math.max(...taken);
+      if (taken.includes(cached) && last < cached + ID_WINDOW - 1) {
         const candidate = String(last + 1);
         const greater = await tx.query(this.greaterIdSql, [candidate.length, candidate.length, candidate]);
         if (greater.length === 0) return candidate;

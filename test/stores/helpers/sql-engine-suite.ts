@@ -268,6 +268,12 @@ export function describeSqlStore(engine: SqlEngine, own: OwnTests = {}): void {
         expect((await c.saveToken(sampleToken('u8'))).id).toBe('8');
         const ids = (await a.getTokens()).map((t) => t.id);
         expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+        // Another store deletes the largest id that a and c remember: theirs follows what is left.
+        await b.deleteToken('8');
+        expect((await c.saveToken(sampleToken('u8b'))).id).toBe('8');
+        await b.deleteToken('8');
+        await b.deleteToken('7');
+        expect((await a.saveToken(sampleToken('u7b'))).id).toBe('7');
         for (const store of [a, b, c]) await store.close();
       });
 
