@@ -178,7 +178,7 @@ export class RedisStore implements TokenStore {
     const px = Math.max(1, Math.ceil(ttlMs));
     await acquireWithRetry(
       () =>
-        this.call('withLock', 'LOCK_TIMEOUT', [], async (client) => (await ACQUIRE_LOCK_SCRIPT.run(client, [lockKey], [owner, px])) === 1),
+        this.call('withLock', 'UNAVAILABLE', [], async (client) => (await ACQUIRE_LOCK_SCRIPT.run(client, [lockKey], [owner, px])) === 1),
       key,
       ttlMs,
       this.where,

@@ -168,7 +168,8 @@ export class SQLiteStore implements TokenStore {
       this.stmts.lockClearExpired.run(key, now);
       return this.stmts.lockTake.run(key, owner, now + ttlMs).changes === 1;
     });
-    await acquireWithRetry(() => this.run('withLock', () => take.immediate(), 'LOCK_TIMEOUT'), key, ttlMs, this.where());
+    // A busy file is LOCK_TIMEOUT (wrap); any other failure to take the lock is the store's, not the lock's.
+    await acquireWithRetry(() => this.run('withLock', () => take.immediate(), 'UNAVAILABLE'), key, ttlMs, this.where());
     try {
       return await fn();
     } finally {

@@ -4,6 +4,7 @@ import { RedisStore } from '../../src/stores/redis.js';
 import { DELETE_BATCH_SCRIPT } from '../../src/stores/redis/scripts.js';
 import { CLIENT, runTokenStoreConformance, sampleToken } from '../../src/testing/index.js';
 import { REDIS_URL, serviceAvailable, uniqueName } from '../services.js';
+import { caughtStoreError } from '../helpers/errors.js';
 import { adminClient, deletePrefix, dumpPrefix, keysUnder, layoutProblems } from './helpers/redis-keys.js';
 
 const available = await serviceAvailable('Redis', REDIS_URL, 'ZTOKEN_REDIS_URL');
@@ -227,6 +228,24 @@ describe.skipIf(!available)('RedisStore', () => {
         expect(await admin!.set(key, 'intruder', 'PX', 5_000, 'NX')).toBeNull();
       });
       expect(await admin!.exists(key)).toBe(0);
+    });
+
+    it('a lock key Redis cannot use fails withLock at once as UNAVAILABLE, not as a LOCK_TIMEOUT after the wait', async () => {
+      const store = openStore();
+      await admin!.hset(`${store.prefix}lock:broken`, 'not', 'a lock');
+      let ran = false;
+      const started = Date.now();
+      const error = await caughtStoreError(
+        store.withLock('broken', 5_000, async () => {
+          ran = true;
+        }),
+      );
+      expect(error.reason).toBe('UNAVAILABLE');
+      expect(error.message).toContain('WRONGTYPE');
+      expect(ran).toBe(false);
+      // LOCK_TIMEOUT would come only after the wait (at least 5 s for this ttl).
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(await admin!.hget(`${store.prefix}lock:broken`, 'not')).toBe('a lock');
     });
 
     it('an acquire whose reply is lost is retried and finds the lock it took: no wait for its own ttl', async () => {
