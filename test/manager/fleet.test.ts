@@ -19,8 +19,11 @@ const PROCESSES = 4;
 const CALLERS = 25;
 const LOCK_TTL_MS = 1_500;
 const USER = 'alice@zylker.com';
-/** Zoho answers after this long, so refreshes of processes that do not coordinate really overlap. */
-const ZOHO_LATENCY_MS = 100;
+/**
+ * Zoho answers after this long, so refreshes of processes that do not coordinate really overlap
+ * even when a loaded machine starts the processes' callers some way apart.
+ */
+const ZOHO_LATENCY_MS = 250;
 
 const CONFIG = {
   clientId: DEFAULT_CLIENT.clientId,
@@ -123,9 +126,10 @@ for (const entry of stores) {
 
       const race = await fleet.raceForExpiredToken('coordinated', CALLERS);
       await expectOneRefreshServedToAll(race, previous);
-      // The dead holder's lock can block the fleet only until it expires (plus a poll interval
-      // and Zoho's answer), counted from when it was taken.
-      expect(race.finishedAt - held.lockedAt!).toBeLessThan(LOCK_TTL_MS + ZOHO_LATENCY_MS + 1_000);
+      // The dead holder's lock can block the fleet only until it expires (plus poll intervals,
+      // Zoho's answer and a loaded machine's scheduling), counted from when it was taken.
+      // Without the ttl the fleet would wait for its acquire limit (5 s) and fail.
+      expect(race.finishedAt - held.lockedAt!).toBeLessThan(LOCK_TTL_MS + ZOHO_LATENCY_MS + 1_500);
     }, 30_000);
   });
 }
