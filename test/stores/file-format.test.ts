@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvSyntaxError, formatRow, parseCsv } from '../../src/stores/file/csv.js';
-import { FileLock, GUARD_STALE_MS, UNREADABLE_LOCK_TTL_MS } from '../../src/stores/file/file-lock.js';
+import { BREAKER_STALE_MS, FileLock, GUARD_STALE_MS, UNREADABLE_LOCK_TTL_MS } from '../../src/stores/file/file-lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ztoken-file-format-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,5 +115,34 @@ describe('FileLock', () => {
     utimesSync(`${path}.guard`, old, old);
     expect(lock.release('me')).toBe('released');
     expect(existsSync(`${path}.guard`)).toBe(false);
+  });
+
+  it('a stale guard is broken by one process at a time, and a guard taken afresh meanwhile is never removed', () => {
+    const path = lockPath();
+    const lock = new FileLock(path);
+    expect(lock.tryAcquire('me', 60_000)).not.toBeNull();
+    const guard = `${path}.guard`;
+    const breaker = `${guard}.break`;
+    const age = (ms: number) => (Date.now() - ms) / 1000;
+    mkdirSync(guard);
+    utimesSync(guard, age(GUARD_STALE_MS + 1_000), age(GUARD_STALE_MS + 1_000));
+    // Another process is breaking it right now: this one waits.
+    mkdirSync(breaker);
+    expect(lock.release('me')).toBe('busy');
+    expect(existsSync(guard)).toBe(true);
+    // That process broke the stale guard and another took a fresh one: it stays.
+    rmdirSync(breaker);
+    rmdirSync(guard);
+    mkdirSync(guard);
+    expect(lock.release('me')).toBe('busy');
+    expect(existsSync(guard)).toBe(true);
+    // A breaker killed mid-break is removed once it is stale, then the stale guard is broken.
+    mkdirSync(breaker);
+    utimesSync(breaker, age(BREAKER_STALE_MS + 1_000), age(BREAKER_STALE_MS + 1_000));
+    utimesSync(guard, age(GUARD_STALE_MS + 1_000), age(GUARD_STALE_MS + 1_000));
+    expect(lock.release('me')).toBe('busy');
+    expect(existsSync(breaker)).toBe(false);
+    expect(lock.release('me')).toBe('released');
+    expect(existsSync(guard)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
  * Removing a lock file (a stale one, or our own on release) happens under a short guard
  * (a `mkdir`), re-reading the lock inside it: so nobody removes a lock that another process
  * has just taken in its place. The guard is held for a few system calls; one left behind by a
- * killed process is broken after GUARD_STALE_MS.
+ * killed process is broken after GUARD_STALE_MS, by one process at a time (breakStaleGuard).
  */
 import { linkSync, mkdirSync, openSync, closeSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { FILE_MODE } from './atomic-write.js';
@@ -161,14 +161,55 @@ export class FileLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      try {
-        if (Date.now() - statSync(this.guardPath).mtimeMs <= GUARD_STALE_MS) return false;
-        rmdirSync(this.guardPath); // left by a killed process
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+      if (!this.breakStaleGuard()) return false;
     }
     return false;
+  }
+
+  /**
+   * Removes a guard left by a killed process; true when there is no guard any more. Two
+   * processes that both saw it stale must not both remove it (the second would remove the fresh
+   * guard the first has just taken), so breaking is done by one process at a time, under its own
+   * `mkdir`, and the guard is looked at again under it.
+   */
+  private breakStaleGuard(): boolean {
+    const breaker = `${this.guardPath}.break`;
+    if (!olderThan(this.guardPath, GUARD_STALE_MS)) return false;
+    try {
+      mkdirSync(breaker, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Another process is breaking it now, or was killed doing so (a few system calls).
+      if (olderThan(breaker, BREAKER_STALE_MS)) removeDir(breaker);
+      return false;
+    }
+    try {
+      if (olderThan(this.guardPath, GUARD_STALE_MS)) removeDir(this.guardPath);
+      return true;
+    } finally {
+      removeDir(breaker);
+    }
+  }
+}
+
+/** A breaker left by a process killed while breaking a guard is removed after this long. */
+export const BREAKER_STALE_MS = 10 * GUARD_STALE_MS;
+
+/** Whether the file or folder at `path` was last changed more than `ms` ago (false when missing). */
+function olderThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > ms;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function removeDir(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 
