@@ -112,6 +112,8 @@ export interface SqlBenchEngine {
   /** The placeholder of the n-th (1-based) bound parameter. */
   placeholder(n: number): string;
   analyze(quotedTable: string): string;
+  /** How this engine finds the largest numeric id for a new one (the insert row's note). */
+  newIdNote: string;
   beside?(): Beside | null;
 }
 
@@ -200,6 +202,25 @@ export async function runSqlSuite(ctx: BenchContext, engine: SqlBenchEngine): Pr
         ],
         against: 'the raw UPDATE',
       });
+
+      // A new user: the serialized insert path and a new id, the largest numeric id + 1. The rows
+      // it adds are deleted after, so the next size loads its ids as before.
+      const added: string[] = [];
+      const insert = await ctx.measure(
+        async () => {
+          added.push((await store.saveToken({ ...benchToken(size + added.length + 1), id: undefined })).id);
+        },
+        { timeMs: ctx.quick ? 250 : 600, iterations: 20 },
+      );
+      ctx.record({
+        suite,
+        subject: engine.subject,
+        operation: 'saveToken (insert: a new user, a new id)',
+        tokens: size,
+        ...insert,
+        note: engine.newIdNote,
+      });
+      for (const id of added) await store.deleteToken(id);
 
       await beside?.measure(ctx, { size, picks, refresh, next, version: () => ++version, ours: { find: ourFind, save: ourSave } });
     }

@@ -112,6 +112,7 @@ const engine: SqlBenchEngine = {
   quote,
   placeholder: () => '?',
   analyze: (table) => `ANALYZE TABLE ${table}`,
+  newIdNote: 'largest numeric id: cached, checked by primary key, and a scan of the ids for a larger one (no expression index in MariaDB)',
   beside: officialSdkBeside,
 };
 

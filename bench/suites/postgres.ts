@@ -34,5 +34,6 @@ export async function run(ctx: BenchContext): Promise<void> {
     quote: (identifier) => `"${identifier}"`,
     placeholder: (n) => `$${n}`,
     analyze: (table) => `ANALYZE ${table}`,
+    newIdNote: 'largest numeric id from an expression index',
   });
 }
