@@ -687,15 +687,10 @@ describe('Zoho accounts server and TokenManager', () => {
     expect(lines.lines.some((line) => line.startsWith("warn: Could not read the user's name"))).toBe(true);
     for (const [i, line] of lines.lines.entries()) check.text(`log line ${i} with a leaky store`, line);
   });
+
   test('TokenManager errors: a custom store that echoes secrets fails every call with a scrubbed TokenStoreError', async () => {
     const leaky = new LeakyStore(new MemoryStore());
-    const zoho = new TokenManager({
-      store: leaky,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      accountsUrl: emulator.url,
-      now: () => emulator.clock.now(),
-    });
+    const zoho = manager(leaky);
     const gina = await zoho.authorize({ grantToken: grant('gina@zylker.com') });
     secrets.addToken('gina', gina);
     const storeError = async (label: string, fn: () => unknown, reason: string) => {
@@ -739,6 +734,12 @@ describe('Zoho accounts server and TokenManager', () => {
     // Nothing was lost: the stored token is as it was, and still refreshes.
     expect((await leaky.findTokenById(gina.id))?.refreshToken).toBe(gina.refreshToken);
     secrets.add('gina refreshed', await zoho.getAccessToken({ id: gina.id }));
+    // What the manager emitted and logged meanwhile (the describe's shared event list and log).
+    for (const [i, event] of events.entries()) {
+      if (event instanceof Error) check.error(`manager event ${i} with a failing custom store`, event);
+      else check.text(`manager event ${i} with a failing custom store`, JSON.stringify(event));
+    }
+    for (const [i, line] of logger.lines.entries()) check.text(`manager log line ${i} with a failing custom store`, line);
   });
 });
 
