@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../../src/errors.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
 import { runTokenStoreConformance, sampleToken } from '../../src/testing/index.js';
+import { caughtStoreError } from '../helpers/errors.js';
 import { expectNoOverlappingSections } from '../helpers/lock-spans.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ztoken-sqlite-'));
@@ -146,6 +147,29 @@ describe('SQLiteStore on disk', () => {
       other.close();
       await store.close();
     }
+  });
+
+  it('a store failure while taking a lock is UNAVAILABLE at once, not a LOCK_TIMEOUT after the wait', async () => {
+    const path = freshPath();
+    const store = new SQLiteStore({ path });
+    await store.saveToken(sampleToken('alice'));
+    const other = new Database(path);
+    other.exec('DROP TABLE ztoken_locks'); // someone broke the lock table
+    other.close();
+    let ran = false;
+    const started = Date.now();
+    const error = await caughtStoreError(
+      store.withLock('broken', 5_000, async () => {
+        ran = true;
+      }),
+    );
+    expect(error.reason).toBe('UNAVAILABLE');
+    expect(error.message).toContain('ztoken_locks');
+    expect(error.message).toContain(path);
+    expect(ran).toBe(false);
+    expect(Date.now() - started).toBeLessThan(4_000); // LOCK_TIMEOUT would come after 10 s
+    expect((await store.findToken({ userName: 'alice' }))?.userName).toBe('alice');
+    await store.close();
   });
 
   it('use after close fails clearly', async () => {
