@@ -143,41 +143,41 @@ return {'OK', target}
 `,
 );
 
+/**
+ * Deletes one token whole: its index entries, its line in indexkeys, its id and its hash.
+ * Returns 1 if its hash existed. The one rule for deleteToken and deleteTokens.
+ */
+const DELETE_TOKEN = `
+local function delete_token(ids_key, indexkeys_key, token_prefix, id)
+  local old_keys = redis.call('HGET', indexkeys_key, id)
+  if old_keys then
+    for key in string.gmatch(old_keys, '[^\\n]+') do redis.call('ZREM', key, id) end
+  end
+  redis.call('HDEL', indexkeys_key, id)
+  redis.call('ZREM', ids_key, id)
+  return redis.call('DEL', token_prefix .. id)
+end
+`;
+
 /** deleteToken. KEYS: ids, indexkeys. ARGV: token key prefix, id. Returns 1 if it existed. */
 export const DELETE_SCRIPT = new LuaScript(
   'delete',
-  `
-local id = ARGV[2]
-local old_keys = redis.call('HGET', KEYS[2], id)
-if old_keys then
-  for key in string.gmatch(old_keys, '[^\\n]+') do redis.call('ZREM', key, id) end
-end
-redis.call('HDEL', KEYS[2], id)
-redis.call('ZREM', KEYS[1], id)
-return redis.call('DEL', ARGV[1] .. id)
+  `${DELETE_TOKEN}
+return delete_token(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `,
 );
 
 /**
- * deleteTokens, one batch: deletes the `ARGV[2]` lowest ids with their index entries (each
- * token whole, as DELETE_SCRIPT does) and returns how many it deleted. RedisStore calls it until
- * it returns 0, so the server is never blocked for long (one script over 100,000 tokens held it
- * for about a second). An index key emptied by ZREM disappears by itself. KEYS: ids, indexkeys.
- * ARGV: token key prefix, batch size.
+ * deleteTokens, one batch: deletes the `ARGV[2]` lowest ids, each token whole, and returns how
+ * many it deleted. RedisStore calls it until it returns 0, so the server is never blocked for
+ * long (one script over 100,000 tokens held it for about a second). An index key emptied by ZREM
+ * disappears by itself. KEYS: ids, indexkeys. ARGV: token key prefix, batch size.
  */
 export const DELETE_BATCH_SCRIPT = new LuaScript(
   'deleteBatch',
-  `
+  `${DELETE_TOKEN}
 local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-for _, id in ipairs(ids) do
-  local old_keys = redis.call('HGET', KEYS[2], id)
-  if old_keys then
-    for key in string.gmatch(old_keys, '[^\\n]+') do redis.call('ZREM', key, id) end
-    redis.call('HDEL', KEYS[2], id)
-  end
-  redis.call('DEL', ARGV[1] .. id)
-end
-if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
+for _, id in ipairs(ids) do delete_token(KEYS[1], KEYS[2], ARGV[1], id) end
 return #ids
 `,
 );
