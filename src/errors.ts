@@ -80,3 +80,22 @@ export class ReauthorizationRequiredError extends ZTokenError {
     this.tokenId = tokenId;
   }
 }
+
+export type UntrustedHostReason =
+  | 'API_DOMAIN' // a token's apiDomain names a host that is not a Zoho API host (nor an override)
+  | 'ACCOUNTS_SERVER' // an accounts server that is not in the data-center table (nor an override)
+  | 'API_URL'; // fetch() was asked to send an access token to a host outside the token's DC
+
+/**
+ * A host read from a store, a redirect or a caller is not one we may send a secret to. Raised
+ * before any request is made; nothing stored is changed.
+ */
+export class UntrustedHostError extends ZTokenError {
+  declare readonly reason: UntrustedHostReason;
+  /** The refused value, cut short (it is a host, not a secret, but it may be long). */
+  readonly host: string;
+  constructor(reason: UntrustedHostReason, host: string, message: string) {
+    super('UNTRUSTED_HOST', reason, message);
+    this.host = host;
+  }
+}

@@ -10,13 +10,16 @@ import {
   ZohoNetworkError,
   ZohoOAuthError,
   ZohoThrottleError,
+  UntrustedHostError,
   ZTokenError,
 } from '../errors.js';
 import { grantLockKey, refreshLockKey } from '../lock-keys.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
-import { accountsUrlFor, apiDomainFor, type DataCenter, dataCenterOfAccountsUrl, type Environment } from '../zoho/datacenter.js';
+import { type DataCenter, type Environment, parseDataCenter } from '../zoho/datacenter.js';
+import { type DataCenterUrlOverrides, type TokenLocation, ZohoHosts } from '../zoho/hosts.js';
+import { organizationParameterOf, parseProduct, type ZohoProduct } from '../zoho/products.js';
 import { type TokenEventInfo, type TokenManagerEvents, TypedEmitter } from './events.js';
 import { describeSelector, findBySelector, matchesSelector, sameIdentity, selectorKey, type TokenSelector } from './selector.js';
 import { scrubbingStore } from './scrubbing-store.js';
@@ -29,6 +32,26 @@ export interface Logger {
   error?(message: string): void;
 }
 
+/** What Zoho's login redirect carries besides the code: the user's DC (`location`, `accounts-server`). */
+export interface AuthorizeInput {
+  grantToken: string;
+  userName?: string;
+  /** Zoho's `accounts-server` redirect parameter: the exchange goes there (if it is a Zoho server). */
+  accountsServer?: string;
+  /** Zoho's `location` redirect parameter (`us`, `eu`, `in`, ...). */
+  location?: string;
+}
+
+/** `fetch()` options beyond RequestInit. */
+export interface ManagerFetchInit extends RequestInit {
+  /** Resolve a relative path against this product's API base for the token's DC (default: the API domain). */
+  product?: ZohoProduct;
+  /** Books and Inventory: the `organization_id` query parameter; Desk: the `orgId` header. */
+  organizationId?: string;
+  /** Send the access token to a full URL outside the token's DC's Zoho hosts, on purpose. */
+  allowAnyHost?: boolean;
+}
+
 export interface TokenManagerOptions {
   store: TokenStore;
   clientId: string;
@@ -36,10 +59,15 @@ export interface TokenManagerOptions {
   redirectUrl?: string;
   dataCenter?: DataCenter;
   environment?: Environment;
-  /** Overrides the data center's accounts server (e.g. the emulator's url). */
+  /** Overrides the configured data center's accounts server (e.g. the emulator's url). */
   accountsUrl?: string;
-  /** Overrides the API domain used when a token has none. */
+  /** Overrides the configured data center's API domain (default: the origin of `accountsUrl`). */
   apiDomain?: string;
+  /**
+   * Replaces the table entries of these DCs (tests: one emulator per DC on loopback). Secrets go
+   * only to Zoho's table servers and to these; see docs/data-centers.md.
+   */
+  dataCenterUrls?: DataCenterUrlOverrides;
   fetch?: typeof fetch;
   /** The clock, epoch ms (default Date.now). */
   now?: () => number;
@@ -67,10 +95,15 @@ const REJECTED_REFRESH = new Set(['invalid_code', 'invalid_token', 'invalid_gran
 
 export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   readonly store: TokenStore;
+  /** The Zoho servers of every DC, and the rule that decides a token's DC (src/zoho/hosts.ts). */
+  readonly hosts: ZohoHosts;
   /** The store as this manager calls it: foreign errors scrubbed of secrets (scrubbing-store.ts). */
   private readonly io: TokenStore;
+  /** The accounts client of the configured DC (each token uses its own DC's: accountsFor()). */
   readonly accounts: AccountsClient;
+  /** The API domain of tokens that name none. */
   readonly apiDomain: string;
+  private readonly accountsClients = new Map<string, AccountsClient>();
   private readonly clientId: string;
   private readonly clientSecret: string;
   private readonly redirectUrl: string | undefined;
@@ -122,27 +155,47 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     this.coordinate = options.coordinate ?? true;
     this.resolveUserName = options.resolveUserName ?? true;
     this.logger = options.logger ?? {};
-    const environment = options.environment ?? 'production';
-    // A token without an api_domain goes to the data center's API domain; an accounts URL that is
-    // not Zoho's (the emulator) serves the API itself.
-    const overridden = options.accountsUrl ? dataCenterOfAccountsUrl(options.accountsUrl) : null;
-    this.apiDomain =
-      options.apiDomain ??
-      (options.dataCenter
-        ? apiDomainFor(options.dataCenter, environment)
-        : options.accountsUrl
-          ? overridden
-            ? apiDomainFor(overridden, environment)
-            : options.accountsUrl
-          : apiDomainFor('US', environment));
-    this.accounts = new AccountsClient({
-      accountsUrl: options.accountsUrl ?? accountsUrlFor(options.dataCenter ?? 'US'),
-      clientId: this.clientId,
-      clientSecret: this.clientSecret,
-      redirectUrl: this.redirectUrl,
-      fetch: this.fetchImpl,
-      timeoutMs: this.timeoutMs,
+    this.hosts = new ZohoHosts({
+      dataCenter: options.dataCenter,
+      environment: options.environment,
+      dataCenterUrls: options.dataCenterUrls,
+      accountsUrl: options.accountsUrl,
+      apiDomain: options.apiDomain,
     });
+    this.apiDomain = this.hosts.defaultApiDomain;
+    this.accounts = this.accountsFor(this.hosts.dataCenter);
+  }
+
+  /** The configured DC: tokens that name none live there. */
+  get dataCenter(): DataCenter {
+    return this.hosts.dataCenter;
+  }
+
+  /**
+   * Where a token lives (its DC, accounts server and API domain), decided from its apiDomain,
+   * else the configured DC. Throws UntrustedHostError (code UNTRUSTED_HOST) for a host that is
+   * neither Zoho's nor a configured override.
+   */
+  locate(token: Pick<OAuthToken, 'apiDomain'>): TokenLocation {
+    return this.hosts.locate(token.apiDomain);
+  }
+
+  /** The accounts client of a DC (or of a token's location): refresh and revoke go there. */
+  accountsFor(where: DataCenter | TokenLocation): AccountsClient {
+    const accountsUrl = typeof where === 'string' ? this.hosts.accountsUrlOf(where) : where.accountsUrl;
+    let client = this.accountsClients.get(accountsUrl);
+    if (!client) {
+      client = new AccountsClient({
+        accountsUrl,
+        clientId: this.clientId,
+        clientSecret: this.clientSecret,
+        redirectUrl: this.redirectUrl,
+        fetch: this.fetchImpl,
+        timeoutMs: this.timeoutMs,
+      });
+      this.accountsClients.set(accountsUrl, client);
+    }
+    return client;
   }
 
   /**
@@ -151,16 +204,22 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * exchange per code in this process, and one per fleet under the store's lock, so workers that
    * all start with the same code do not spend it several times.
    */
-  authorize(input: { grantToken: string; userName?: string }): Promise<StoredToken> {
+  authorize(input: AuthorizeInput): Promise<StoredToken> {
     if (!input || typeof input.grantToken !== 'string' || input.grantToken === '') {
       return Promise.reject(
         new TokenStoreError('INVALID_ARGUMENT', 'authorize needs a grantToken (the code from Zoho)', { field: 'grantToken' }),
       );
     }
+    let dataCenter: DataCenter;
+    try {
+      dataCenter = this.dataCenterOfRedirect(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const code = input.grantToken;
     const running = this.exchanges.get(code);
     if (running) return running;
-    const exchange = () => this.exchangeOnce(code, input.userName);
+    const exchange = () => this.exchangeOnce(code, input.userName, dataCenter);
     const store = this.io;
     const flight = (
       this.coordinate && supportsLocking(store) ? store.withLock(grantLockKey(this.clientId, code), this.lockTtlMs, exchange) : exchange()
@@ -202,6 +261,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
     }
     if (id !== undefined && id !== token.id) this.forget(id);
+    this.locate(token); // a tampered apiDomain is refused before the token is served or refreshed
     this.remember(token, selector);
     const now = this.now();
     if (this.usable(token, now, this.skewMs)) return token;
@@ -225,11 +285,19 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * already replaced it) and the call retried once; if no new token can be had (throttled, Zoho
    * unreachable), that error is thrown rather than a retry with the refused token.
    */
-  async fetch(selector: TokenSelector, url: string | URL, init: RequestInit = {}): Promise<Response> {
+  async fetch(selector: TokenSelector, url: string | URL, init: ManagerFetchInit = {}): Promise<Response> {
+    const { product, organizationId, allowAnyHost, ...rest } = init;
     const token = await this.getToken(selector);
-    const target = resolveUrl(url, token.apiDomain ?? this.apiDomain);
+    const where = this.locate(token);
+    const target = this.resolveTarget(url, where, product, allowAnyHost === true);
+    const withOrg = product && organizationId !== undefined ? withOrganization(target, rest, parseProduct(product), organizationId) : null;
+    const base = withOrg?.init ?? rest;
     // A stream body can be sent only once: read it so the retry can send it again.
-    const request = init.body instanceof ReadableStream ? { ...init, body: await new Response(init.body).arrayBuffer() } : init;
+    const request = base.body instanceof ReadableStream ? { ...base, body: await new Response(base.body).arrayBuffer() } : base;
+    return this.fetchWithRetry(selector, token, withOrg?.url ?? target, request);
+  }
+
+  private async fetchWithRetry(selector: TokenSelector, token: StoredToken, target: string, request: RequestInit): Promise<Response> {
     const first = await this.fetchImpl(target, withAuth(request, token.accessToken ?? ''));
     if (first.status !== 401 || !(await isInvalidToken(first))) return first;
     this.logger.info?.(
@@ -252,7 +320,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const revokeCurrent = async (): Promise<StoredToken | null> => {
       const current = await this.io.findTokenById(token.id);
       if (!current || !sameIdentity(token, current)) return null; // revoked by someone else meanwhile
-      if (current.refreshToken) await this.revokeAtZoho(current.refreshToken);
+      const where = this.locate(current); // an untrusted host throws here: nothing sent, nothing deleted
+      if (current.refreshToken) await this.revokeAtZoho(current.refreshToken, where);
       await this.io.deleteToken(current.id);
       return current;
     };
@@ -301,17 +370,33 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     return false;
   }
 
-  private async exchangeOnce(code: string, userName: string | undefined): Promise<StoredToken> {
+  /** The DC named by Zoho's redirect (`accounts-server`, `location`), else the configured one. */
+  private dataCenterOfRedirect(input: AuthorizeInput): DataCenter {
+    const fromServer = input.accountsServer ? this.hosts.dataCenterOfAccountsServer(input.accountsServer) : undefined;
+    const fromLocation = input.location ? parseDataCenter(input.location) : undefined;
+    if (fromServer && fromLocation && fromServer !== fromLocation) {
+      throw new ZTokenError(
+        'CONFIG',
+        'INVALID_DATA_CENTER',
+        `authorize was given accounts server ${input.accountsServer} (${fromServer}) and location ${input.location} (${fromLocation}), which disagree`,
+      );
+    }
+    return fromServer ?? fromLocation ?? this.hosts.dataCenter;
+  }
+
+  private async exchangeOnce(code: string, userName: string | undefined, dataCenter: DataCenter): Promise<StoredToken> {
     // Re-read (under the grant lock): another process may have exchanged this code already.
     const existing = await this.io.findToken({ clientId: this.clientId, clientSecret: this.clientSecret, grantToken: code });
     if (existing && (existing.refreshToken || existing.accessToken)) {
       this.remember(existing, { grantToken: code });
       return existing;
     }
-    const grant = await this.accounts.exchangeGrant(code);
-    const apiDomain = grant.apiDomain ?? this.apiDomain;
+    const grant = await this.accountsFor(dataCenter).exchangeGrant(code);
+    // The answer's api_domain names the user's DC and wins; it is checked like any stored value.
+    const apiDomain = grant.apiDomain ?? this.hosts.apiDomainOf(dataCenter);
+    const where = this.hosts.locate(apiDomain);
     let name = userName;
-    if (!name && this.resolveUserName) name = await this.lookUpUserName(apiDomain, grant.accessToken);
+    if (!name && this.resolveUserName) name = await this.lookUpUserName(where.apiDomain, grant.accessToken);
     const token: OAuthToken = {
       ...(existing ?? {}),
       userName: name,
@@ -394,12 +479,14 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       this.rejectedRefresh.set(token.id, '');
       throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
     }
+    const where = this.locate(token); // an untrusted host throws here, before any request
     let grant: TokenGrant;
     try {
-      grant = await this.accounts.refresh(token.refreshToken);
+      grant = await this.accountsFor(where).refresh(token.refreshToken);
     } catch (error) {
       return this.absorbRefreshFailure(token, error as Error, stillValid);
     }
+    if (grant.apiDomain) this.hosts.locate(grant.apiDomain);
     this.backoffUntil.delete(token.id);
     if (token.accessToken) this.rejectedAccess.delete(token.accessToken);
     const refreshed: StoredToken = {
@@ -459,14 +546,33 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     throw error;
   }
 
-  private async revokeAtZoho(refreshToken: string): Promise<void> {
+  private async revokeAtZoho(refreshToken: string, where: TokenLocation): Promise<void> {
     try {
-      await this.accounts.revoke(refreshToken);
+      await this.accountsFor(where).revoke(refreshToken);
     } catch (error) {
       // A token Zoho no longer knows is as good as revoked; anything else keeps the local copy.
       if (!(error instanceof ZohoOAuthError) || !REJECTED_REFRESH.has(error.zohoError)) throw error;
       this.logger.warn?.(`Zoho did not know refresh token ${redact(refreshToken)} (${error.zohoError}); deleting it locally`);
     }
+  }
+
+  /**
+   * The URL an API call goes to: a relative path against the token's API domain (or the product's
+   * base in its DC); a full URL only if it is a Zoho API host of the token's DC, or on purpose.
+   */
+  private resolveTarget(url: string | URL, where: TokenLocation, product: ZohoProduct | undefined, allowAnyHost: boolean): string {
+    const text = String(url);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+      if (allowAnyHost || this.hosts.isApiUrlOf(text, where)) return text;
+      throw new UntrustedHostError(
+        'API_URL',
+        text.slice(0, 80),
+        `Refusing to send the access token of a ${where.dataCenter} token to ${JSON.stringify(text.slice(0, 80))}: not a Zoho API host of ${where.dataCenter}; ` +
+          'pass a path, or { allowAnyHost: true } to send it there on purpose',
+      );
+    }
+    const base = product ? this.hosts.productBaseOf(parseProduct(product), where) : where.apiDomain;
+    return `${base.replace(/\/+$/, '')}/${text.replace(/^\/+/, '')}`;
   }
 
   /** A text for the log without the client secret or the given tokens' secrets (a store's error may echo them). */
@@ -510,9 +616,31 @@ function info(token: StoredToken): TokenEventInfo {
   return { id: token.id, userName: token.userName, apiDomain: token.apiDomain, expiryTime: token.expiryTime };
 }
 
-function resolveUrl(url: string | URL, apiDomain: string): string {
-  const text = String(url);
-  return /^https?:\/\//i.test(text) ? text : `${apiDomain.replace(/\/$/, '')}/${text.replace(/^\//, '')}`;
+function withOrganization(
+  url: string,
+  init: RequestInit,
+  product: ZohoProduct,
+  organizationId: string,
+): { url: string; init: RequestInit } {
+  const parameter = organizationParameterOf(product);
+  if (!parameter) {
+    throw new ZTokenError('CONFIG', 'INVALID_OPTIONS', `Zoho ${product} takes no organization id; drop organizationId`);
+  }
+  if (typeof organizationId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(organizationId)) {
+    throw new ZTokenError(
+      'CONFIG',
+      'INVALID_OPTIONS',
+      `organizationId must be Zoho's organization id (digits), got ${JSON.stringify(String(organizationId).slice(0, 40))}`,
+    );
+  }
+  if ('query' in parameter) {
+    const target = new URL(url);
+    target.searchParams.set(parameter.query, organizationId);
+    return { url: target.toString(), init };
+  }
+  const headers = new Headers(init.headers);
+  headers.set(parameter.header, organizationId);
+  return { url, init: { ...init, headers } };
 }
 
 function withAuth(init: RequestInit, accessToken: string): RequestInit {

@@ -209,7 +209,7 @@ export class AccountsClient {
         `Zoho's answer to the ${opName(op)} (POST ${this.tokenUrl}, HTTP ${status}) has no access_token (keys: ${keys})`,
       );
     }
-    const grant: TokenGrant = { accessToken, expiresInMs: expiresInMsOf(body) };
+    const grant: TokenGrant = { accessToken, expiresInMs: expiresInMsOf(body, `the ${opName(op)} (POST ${this.tokenUrl})`) };
     if (typeof body.refresh_token === 'string' && body.refresh_token !== '') grant.refreshToken = body.refresh_token;
     if (typeof body.api_domain === 'string' && body.api_domain !== '') grant.apiDomain = body.api_domain;
     if (typeof body.token_type === 'string' && body.token_type !== '') grant.tokenType = body.token_type;
@@ -295,20 +295,31 @@ function retryAfterOf(response: Response, body: Record<string, unknown>): number
   return DEFAULT_THROTTLE_BACKOFF_MS;
 }
 
-function toNumber(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
+/** The longest access-token lifetime we believe: Zoho's are an hour; past a day is a misread unit. */
+export const MAX_EXPIRES_IN_MS = 86_400_000;
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
 }
 
-/** `expires_in_sec` present => `expires_in` is milliseconds; else `expires_in` is seconds. */
-function expiresInMsOf(body: Record<string, unknown>): number {
-  const expiresIn = toNumber(body.expires_in);
-  if (body.expires_in_sec !== undefined && body.expires_in_sec !== null) {
-    if (expiresIn !== undefined) return Math.round(expiresIn);
-    const sec = toNumber(body.expires_in_sec);
-    return sec !== undefined ? Math.round(sec * 1000) : DEFAULT_EXPIRES_IN_MS;
+/**
+ * The lifetime in ms. `expires_in_sec` (seconds) wins when present; some services then send
+ * `expires_in` in milliseconds, so `expires_in` alone is seconds. A lifetime that is not a number,
+ * not positive, or past a day is refused: storing it would mean refreshing never or constantly.
+ */
+function expiresInMsOf(body: Record<string, unknown>, where: string): number {
+  const field = present(body.expires_in_sec) ? 'expires_in_sec' : present(body.expires_in) ? 'expires_in' : null;
+  if (field === null) return DEFAULT_EXPIRES_IN_MS;
+  const raw = body[field];
+  const seconds = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  const ms = typeof seconds === 'number' ? Math.round(seconds * 1000) : Number.NaN;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_EXPIRES_IN_MS) {
+    throw new ZohoNetworkError(
+      'BAD_RESPONSE',
+      `Zoho's answer to ${where} has ${field}=${JSON.stringify(String(raw).slice(0, 20))}, which is not a lifetime of 1 s to 1 day; nothing was stored`,
+    );
   }
-  return expiresIn !== undefined ? Math.round(expiresIn * 1000) : DEFAULT_EXPIRES_IN_MS;
+  return ms;
 }
 
 function checkAccountsUrl(value: unknown): string {

@@ -14,17 +14,21 @@ interface DcInfo {
   accounts: string;
   /** The top-level domain of the API hosts (`www.zohoapis.<tld>`). */
   apiTld: string;
+  /** The domain of the product hosts (`desk.<domain>`, `mail.<domain>`): Zoho's regional domain. */
+  domain: string;
 }
 
+// Sources: ZOHO.md "Data centers"; Zoho's "Multi DC" guide (accounts servers, API domains) and
+// each product's API docs (desk.zoho.<domain>, mail.zoho.<domain>, ...). A new DC is one row.
 const TABLE: Readonly<Record<DataCenter, DcInfo>> = {
-  US: { accounts: 'https://accounts.zoho.com', apiTld: 'com' },
-  EU: { accounts: 'https://accounts.zoho.eu', apiTld: 'eu' },
-  IN: { accounts: 'https://accounts.zoho.in', apiTld: 'in' },
-  CN: { accounts: 'https://accounts.zoho.com.cn', apiTld: 'com.cn' },
-  JP: { accounts: 'https://accounts.zoho.jp', apiTld: 'jp' },
-  AU: { accounts: 'https://accounts.zoho.com.au', apiTld: 'com.au' },
-  CA: { accounts: 'https://accounts.zohocloud.ca', apiTld: 'ca' },
-  SA: { accounts: 'https://accounts.zoho.sa', apiTld: 'sa' },
+  US: { accounts: 'https://accounts.zoho.com', apiTld: 'com', domain: 'zoho.com' },
+  EU: { accounts: 'https://accounts.zoho.eu', apiTld: 'eu', domain: 'zoho.eu' },
+  IN: { accounts: 'https://accounts.zoho.in', apiTld: 'in', domain: 'zoho.in' },
+  CN: { accounts: 'https://accounts.zoho.com.cn', apiTld: 'com.cn', domain: 'zoho.com.cn' },
+  JP: { accounts: 'https://accounts.zoho.jp', apiTld: 'jp', domain: 'zoho.jp' },
+  AU: { accounts: 'https://accounts.zoho.com.au', apiTld: 'com.au', domain: 'zoho.com.au' },
+  CA: { accounts: 'https://accounts.zohocloud.ca', apiTld: 'ca', domain: 'zohocloud.ca' },
+  SA: { accounts: 'https://accounts.zoho.sa', apiTld: 'sa', domain: 'zoho.sa' },
 };
 
 const API_PREFIX: Readonly<Record<Environment, string>> = {
@@ -68,6 +72,11 @@ export function parseEnvironment(text: unknown): Environment {
   throw new ZTokenError('CONFIG', 'INVALID_ENVIRONMENT', `Unknown Zoho environment ${shown}: expected one of ${ENVIRONMENTS.join(', ')}`);
 }
 
+/** Zoho's regional domain of a DC (`zoho.eu`, `zohocloud.ca`): product hosts live under it. */
+export function zohoDomainFor(dc: DataCenter): string {
+  return TABLE[parseDataCenter(dc)].domain;
+}
+
 function hostOf(url: string): string | null {
   try {
     return new URL(url.includes('://') ? url : `https://${url}`).hostname.toLowerCase();
@@ -81,6 +90,7 @@ function hostOf(url: string): string | null {
  * `sandbox.zohoapis.com` -> US sandbox; a bare host is accepted). Null when not a Zoho API host.
  */
 export function describeApiDomain(apiDomain: string): { dataCenter: DataCenter; environment: Environment } | null {
+  if (typeof apiDomain !== 'string') return null;
   const host = hostOf(apiDomain);
   if (!host) return null;
   for (const env of ENVIRONMENTS) {

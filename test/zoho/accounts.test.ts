@@ -183,6 +183,29 @@ describe('AccountsClient with canned answers', () => {
     expect((await cannedClient({ access_token: 'a', expires_in_sec: 1800 }).refresh('rt-value-123456')).expiresInMs).toBe(1_800_000);
   });
 
+  it('prefers expires_in_sec, and refuses a lifetime that is not 1 s to 1 day without quoting a secret', async () => {
+    // expires_in_sec wins even when expires_in disagrees with it in any unit.
+    expect((await cannedClient({ access_token: 'a', expires_in: 5, expires_in_sec: '900' }).refresh('rt-value-123456')).expiresInMs).toBe(
+      900_000,
+    );
+    for (const body of [
+      { access_token: 'at-secret-abcdef', expires_in: -5 },
+      { access_token: 'at-secret-abcdef', expires_in: 0 },
+      { access_token: 'at-secret-abcdef', expires_in: 3_600_000 }, // milliseconds without expires_in_sec: 41 days
+      { access_token: 'at-secret-abcdef', expires_in_sec: 86_401 },
+      { access_token: 'at-secret-abcdef', expires_in_sec: 'soon' },
+    ]) {
+      const error = await caught(() => cannedClient(body).refresh('rt-value-123456'));
+      expect(error).toBeInstanceOf(ZohoNetworkError);
+      expect((error as ZohoNetworkError).reason).toBe('BAD_RESPONSE');
+      const field = 'expires_in_sec' in body ? 'expires_in_sec' : 'expires_in';
+      expect((error as Error).message).toContain(`${field}=`);
+      expect((error as Error).message).toContain('1 s to 1 day');
+      expect((error as Error).message).not.toContain('at-secret-abcdef');
+    }
+    expect((await cannedClient({ access_token: 'a', expires_in_sec: 86_400 }).refresh('rt-value-123456')).expiresInMs).toBe(86_400_000);
+  });
+
   it('sends the revoke to /oauth/v2/token/revoke with token= only', async () => {
     const requests: { url: string; init: RequestInit }[] = [];
     await cannedClient({ status: 'success' }, {}, requests).revoke('rt-value-123456');
