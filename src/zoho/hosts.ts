@@ -224,9 +224,7 @@ export class ZohoHosts {
       source,
       overridden: override !== undefined,
       accountsUrl: override?.accountsUrl ?? accountsUrlFor(dc),
-      apiDomain:
-        override?.apiDomain ??
-        (apiDomain?.includes('://') ? apiDomain.trim().replace(/\/+$/, '') : apiDomainFor(dc, environment)),
+      apiDomain: override?.apiDomain ?? (apiDomain?.includes('://') ? apiDomain.trim().replace(/\/+$/, '') : apiDomainFor(dc, environment)),
     };
   }
 
