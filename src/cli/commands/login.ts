@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { StoredToken } from '../../token.js';
-import { accountsUrlFor, dataCenterOfAccountsUrl } from '../../zoho/datacenter.js';
+import { accountsUrlFor } from '../../zoho/datacenter.js';
 import {
   addClientOptions,
   addDebugOption,
@@ -111,16 +111,6 @@ function page(res: ServerResponse, status: number, title: string, text: string):
   res.end(`<!doctype html><meta charset="utf-8"><title>ztoken: ${html(title)}</title><h1>${html(title)}</h1><p>${html(text)}</p>\n`);
 }
 
-/** Which accounts server to exchange the code at: Zoho names the user's DC in `accounts-server`. */
-function exchangeServer(client: ClientSettings, configured: string, named: string | null, cli: CliRuntime): ClientSettings {
-  if (!named || named.replace(/\/+$/, '') === configured) return { ...client, accountsUrl: configured };
-  const dc = dataCenterOfAccountsUrl(named);
-  if (dc) return { ...client, accountsUrl: accountsUrlFor(dc), dataCenter: dc };
-  // Only Zoho's own accounts servers are trusted with the code and the client secret.
-  cli.out.warn(`ignoring the unknown accounts-server ${JSON.stringify(named.slice(0, 80))} in the callback; exchanging at ${configured}`);
-  return { ...client, accountsUrl: configured };
-}
-
 export function registerLogin(program: Command, cli: CliRuntime): void {
   const command = program
     .command('login')
@@ -199,9 +189,15 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
       }
       cli.out.addSecret(code);
       try {
-        const settings = exchangeServer(client, accountsUrl.replace(/\/+$/, ''), q.get('accounts-server'), cli);
-        const manager = createManager(cli, store, settings, { redirectUrl: redirectUri.toString() });
-        const saved = await manager.authorize({ grantToken: code, userName: opts.user });
+        // Zoho names the user's DC (accounts-server, location); the manager exchanges there, and
+        // refuses a server that is not Zoho's (or the configured --accounts-url).
+        const manager = createManager(cli, store, client, { redirectUrl: redirectUri.toString() });
+        const saved = await manager.authorize({
+          grantToken: code,
+          userName: opts.user,
+          accountsServer: q.get('accounts-server') ?? undefined,
+          location: q.get('location') ?? undefined,
+        });
         page(
           res,
           200,

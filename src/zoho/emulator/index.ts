@@ -12,6 +12,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { ZTokenError } from '../../errors.js';
+import { accountsUrlFor, DATA_CENTERS, type DataCenter, type Environment, parseDataCenter, parseEnvironment } from '../datacenter.js';
 import { createClock, type EmulatorClock } from './clock.js';
 import { refreshTokenHandle } from './ids.js';
 import { createEmulatorServer } from './server.js';
@@ -65,6 +66,16 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** HTTP status of token/revoke error bodies: Zoho mostly answers 200, sometimes 400. Default 200. */
   tokenErrorStatus?: 200 | 400;
+  /**
+   * The data center this emulator plays (default US): its `location` in the login redirect.
+   * Start one per DC, with the same `clients`, to emulate a multi-DC client: each refuses the
+   * grants and refresh tokens another one issued, as Zoho's DCs do.
+   */
+  dataCenter?: DataCenter;
+  /** The environment it plays (informational: its api_domain is always its own url). */
+  environment?: Environment;
+  /** Entries of `GET /oauth/serverinfo` (US only) to replace, e.g. `{ EU: euEmulator.url }`. */
+  serverInfo?: Partial<Record<DataCenter, string>>;
 }
 
 export interface Emulator {
@@ -73,6 +84,8 @@ export interface Emulator {
   readonly accountsUrl: string;
   readonly apiDomain: string;
   readonly port: number;
+  readonly dataCenter: DataCenter;
+  readonly environment: Environment;
   readonly clock: EmulatorClock;
   readonly limits: Readonly<EmulatorLimits>;
   /** A snapshot of the counters (a new object each read). */
@@ -112,7 +125,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const client of options.clients ?? [DEFAULT_CLIENT]) state.addClient(client);
   for (const user of options.users ?? DEFAULT_USERS) state.addUser(user);
 
-  const ctx = { state, url: '', tokenErrorStatus, latencyMs };
+  const dataCenter = parseDataCenter(options.dataCenter ?? 'US');
+  const environment = parseEnvironment(options.environment ?? 'production');
+  const serverInfo = Object.fromEntries(DATA_CENTERS.map((dc) => [dc, accountsUrlFor(dc)])) as Record<DataCenter, string>;
+  for (const [dc, accounts] of Object.entries(options.serverInfo ?? {})) serverInfo[parseDataCenter(dc)] = String(accounts);
+  const ctx = { state, url: '', tokenErrorStatus, latencyMs, dataCenter, serverInfo };
   const server = createEmulatorServer(ctx);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
@@ -131,6 +148,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   ctx.url = url;
+  serverInfo[dataCenter] = options.serverInfo?.[dataCenter] ?? url;
   state.apiDomain = url;
 
   let closing: Promise<void> | null = null;
@@ -139,6 +157,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     accountsUrl: url,
     apiDomain: url,
     port: actualPort,
+    dataCenter,
+    environment,
     clock,
     limits: state.limits,
     get counters() {

@@ -12,15 +12,17 @@
  *   token: `{"status":"failure","error":"invalid_token"}` (same HTTP status as token errors).
  * - GET /oauth/v2/auth?client_id&response_type=code&redirect_uri&scope&access_type&state&login_hint:
  *   consents at once as `login_hint` (or `user`, else the first user) and answers 302 to
- *   `redirect_uri?code=..&location=us&accounts-server=<emulator url>&state=..`. Like Zoho,
+ *   `redirect_uri?code=..&location=<its DC, e.g. us>&accounts-server=<emulator url>&state=..`. Like Zoho,
  *   `access_type` defaults to `online` (no refresh token): ask `access_type=offline`.
  *   A bad client, redirect URI or response type: HTTP 400 JSON `{"error": ..., "message": ...}`.
  *   Over the client's grant limit: 302 to `redirect_uri?error=access_denied&state=..`.
  *   An unknown `login_hint` signs in a new user with that email (anyone may sign in).
+ * - GET /oauth/serverinfo (the US emulator only): each DC's accounts server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ZohoThrottleError, ZTokenError } from '../../errors.js';
 import { HttpError, readParams, redirect, sendJson } from './http.js';
+import type { DataCenter } from '../datacenter.js';
 import type { EmulatorState } from './state.js';
 
 export interface OAuthContext {
@@ -28,6 +30,10 @@ export interface OAuthContext {
   /** The emulator's base URL (its accounts server). */
   url: string;
   tokenErrorStatus: 200 | 400;
+  /** The DC this emulator plays: its `location` in the login redirect. */
+  dataCenter: DataCenter;
+  /** `GET /oauth/serverinfo`'s answer (US only): each DC's accounts server. */
+  serverInfo: Readonly<Record<DataCenter, string>>;
 }
 
 function requirePost(req: IncomingMessage): void {
@@ -87,7 +93,7 @@ export async function authRoute(ctx: OAuthContext, req: IncomingMessage, res: Se
       accessType: q.get('access_type') === 'offline' ? 'offline' : 'online',
     });
     target.searchParams.append('code', code);
-    target.searchParams.append('location', 'us');
+    target.searchParams.append('location', ctx.dataCenter.toLowerCase());
     target.searchParams.append('accounts-server', ctx.url);
   } catch (err) {
     if (err instanceof ZohoThrottleError) target.searchParams.append('error', 'access_denied');
@@ -96,4 +102,17 @@ export async function authRoute(ctx: OAuthContext, req: IncomingMessage, res: Se
   }
   if (state !== null) target.searchParams.append('state', state);
   redirect(res, target.toString());
+}
+
+/**
+ * GET /oauth/serverinfo: `{"result":"success","locations":{"us":"https://accounts.zoho.com",...}}`,
+ * Zoho's list of DC accounts servers (the emulator's own DC answers its own url).
+ */
+export function serverInfoRoute(ctx: OAuthContext, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new HttpError(405, { error: 'method_not_allowed', message: 'use GET' });
+  }
+  const locations: Record<string, string> = {};
+  for (const [dc, accounts] of Object.entries(ctx.serverInfo)) locations[dc.toLowerCase()] = accounts;
+  sendJson(res, 200, { result: 'success', locations });
 }

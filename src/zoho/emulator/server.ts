@@ -1,9 +1,10 @@
 /** The emulator's HTTP server (node:http only): routing, latency, error answers. Never logs. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ADMIN_PREFIX, adminRoute } from './admin-routes.js';
+import { BOOKS_PATH, booksRoute } from './books-routes.js';
 import { CRM_PATH, crmRoute } from './crm-routes.js';
 import { HttpError, sendJson } from './http.js';
-import { authRoute, type OAuthContext, revokeRoute, tokenRoute } from './oauth-routes.js';
+import { authRoute, type OAuthContext, revokeRoute, serverInfoRoute, tokenRoute } from './oauth-routes.js';
 
 export interface ServerContext extends OAuthContext {
   /** Real milliseconds added before answering each Zoho (non-admin) request. */
@@ -29,8 +30,12 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
       return revokeRoute(ctx, req, res, url);
     case '/oauth/v2/auth':
       return authRoute(ctx, req, res, url);
+    case '/oauth/serverinfo':
+      // Zoho serves the list of DC accounts servers from the US accounts server only.
+      if (ctx.dataCenter === 'US') return serverInfoRoute(ctx, req, res);
   }
   if (CRM_PATH.test(path)) return crmRoute(ctx.state, req, res, url);
+  if (BOOKS_PATH.test(path)) return booksRoute(ctx.state, req, res, url);
   throw new HttpError(404, {
     code: 'INVALID_URL_PATTERN',
     details: {},

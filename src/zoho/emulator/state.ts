@@ -80,8 +80,10 @@ export interface EmulatorCounters {
   throttled: number;
   /** Token and revoke requests refused, by Zoho's error string (e.g. `invalid_code`). */
   rejected: Record<string, number>;
-  /** Requests under /crm/ (any outcome). */
+  /** API requests, CRM and other products (any outcome). */
   apiCalls: number;
+  /** API requests per product (`crm`, `books`). */
+  apiCallsByProduct: Record<string, number>;
   /** CRM requests refused with 401 INVALID_TOKEN. */
   apiRejected: number;
   /** Refresh tokens revoked (endpoint or `revokeRefreshToken`). */
@@ -150,6 +152,7 @@ function emptyCounters(): EmulatorCounters {
     throttled: 0,
     rejected: {},
     apiCalls: 0,
+    apiCallsByProduct: {},
     apiRejected: 0,
     revocations: 0,
     grantsIssued: 0,
@@ -496,15 +499,22 @@ export class EmulatorState {
     return true;
   }
 
-  countApiCall(rejected: boolean): void {
+  countApiCall(rejected: boolean, product = 'crm'): void {
     this.#counters.apiCalls++;
+    const byProduct = this.#counters.apiCallsByProduct;
+    byProduct[product] = (byProduct[product] ?? 0) + 1;
     if (rejected) this.#counters.apiRejected++;
   }
 
   /** A snapshot: later requests do not change it. */
   get counters(): EmulatorCounters {
     const c = this.#counters;
-    return { ...c, refreshesByToken: { ...c.refreshesByToken }, rejected: { ...c.rejected } };
+    return {
+      ...c,
+      refreshesByToken: { ...c.refreshesByToken },
+      rejected: { ...c.rejected },
+      apiCallsByProduct: { ...c.apiCallsByProduct },
+    };
   }
 
   resetCounters(): void {
