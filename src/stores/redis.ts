@@ -72,6 +72,15 @@ export class RedisStore implements TokenStore {
     this.where = `Redis at ${this.connection.address}, prefix "${this.prefix}"`;
   }
 
+  /**
+   * Connects now instead of at the first call (openStore does): a server that refuses the URL's
+   * db index or password fails here, with what it refused.
+   */
+  async connect(): Promise<void> {
+    this.guard.check();
+    await this.call('connect', 'UNAVAILABLE', [], async () => undefined);
+  }
+
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
     const rule = lookupRuleOf(partial);

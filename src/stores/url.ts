@@ -174,7 +174,12 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
       const { RedisStore } = await import('./redis.js');
       const prefix = optional(query, 'prefix');
       parsed.search = '';
-      store = new RedisStore({ url: parsed.toString(), prefix });
+      const redis = new RedisStore({ url: parsed.toString(), prefix });
+      await redis.connect().catch(async (error: unknown) => {
+        await redis.close();
+        throw error;
+      });
+      store = redis;
       break;
     }
     default:
