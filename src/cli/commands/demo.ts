@@ -84,7 +84,7 @@ export async function runDemo(cli: CliRuntime, storeUrl: string): Promise<number
   out.line(`${c.bold('ztoken demo')}: the whole Zoho token lifecycle, on a real store and the embedded Zoho emulator`);
   const emulator: Emulator = await startEmulator();
   cli.onCleanup(() => emulator.close());
-  const store = await openCliStore(cli, storeUrl);
+  const store = await openCliStore(cli, storeUrl, { access: 'write' });
   out.line(`   Zoho emulator  ${emulator.url}  (accounts server and CRM API, in this process)`);
   out.line(`   token store    ${describeStoreUrl(storeUrl)}  (${storeLocation(storeUrl)})`);
   // Rerunning must work: the demo only ever touches tokens of the emulator's own client.

@@ -152,7 +152,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     const client = resolveClient(cli, opts);
     const planned = plannedRedirect(opts);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'write' });
     const accountsUrl = client.accountsUrl ?? accountsUrlFor(client.dataCenter ?? 'US');
     const state = randomBytes(24).toString('base64url');
 

@@ -32,7 +32,7 @@ export function registerRefresh(program: Command, cli: CliRuntime): void {
   command.action(async (idArg: string, opts: StoreFlags & ClientFlags) => {
     const id = parseIdArg(idArg);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'use' });
     const token = await findOrFail(store, id, url);
     const client = resolveClient(cli, opts, token);
     // An infinite skew makes every token "due": the manager's own refresh path (under the
