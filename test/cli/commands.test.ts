@@ -117,7 +117,8 @@ describe('usage, help and exit codes', () => {
     expect(badDc.stderr).toContain('Unknown Zoho data center "XX": expected one of US, EU, IN, CN, JP, AU, CA, SA (from --dc or ZOHO_DC)');
 
     expect(missingStore.code).toBe(1);
-    expect(missingStore.stderr).toContain('Cannot open SQLite database at /nonexistent-dir/zohooauth.db');
+    // A read command does not create a store: it names the missing file and how to make one.
+    expect(missingStore.stderr).toContain('No SQLite database at /nonexistent-dir/zohooauth.db');
     expect(missingStoreDebug.code).toBe(1);
     expect(missingStoreDebug.stderr).toMatch(STACK_LINE);
     expect(postgresDown.code).toBe(1);
@@ -137,6 +138,7 @@ describe('usage, help and exit codes', () => {
 
 describe('verify', () => {
   test('says what works with ✓ and exits 0; an unreachable store gets ✗ and exit 1', async () => {
+    await new SQLiteStore({ path: join(temp.dir, 'verify.db') }).close();
     const [sqlite, memory, broken] = await Promise.all([
       runCli(['verify', '--store', `sqlite:${join(temp.dir, 'verify.db')}`]),
       runCli(['verify'], { env: { ZTOKEN_STORE: 'memory:' } }),
@@ -154,7 +156,7 @@ describe('verify', () => {
     expect(memory.stdout).toContain('memory: works.');
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(
-      '✗ open the store: Cannot use the token store (sqlite:/nonexistent-dir/verify.db): Cannot open SQLite database at /nonexistent-dir/verify.db',
+      '✗ open the store: No token store at sqlite:/nonexistent-dir/verify.db: No SQLite database at /nonexistent-dir/verify.db',
     );
   });
 });
