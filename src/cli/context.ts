@@ -188,7 +188,11 @@ const CREATE_HINT =
  * Opens the store and makes one cheap read, so an unreachable store is reported here, naming
  * where it looked, rather than in the middle of a command. Closed when the command ends.
  */
-export async function openCliStore(cli: CliRuntime, url: string, options: { access: StoreAccess; probe?: boolean }): Promise<TokenStore> {
+export async function openCliStore(
+  cli: CliRuntime,
+  url: string,
+  options: { access: StoreAccess; probe?: boolean; sayCreated?: boolean },
+): Promise<TokenStore> {
   cli.storeUrls.push(url);
   const shown = describeStoreUrl(url);
   const keys = isEncryptedStoreUrl(url) ? loadCliKeys(cli) : undefined;
@@ -204,7 +208,7 @@ export async function openCliStore(cli: CliRuntime, url: string, options: { acce
     } catch (second) {
       throw storeOpenError(second, shown);
     }
-    cli.out.note(cli.out.c.dim(`New token store ${shown}: it did not exist, so it is created.`));
+    if (options.sayCreated ?? true) cli.out.note(cli.out.c.dim(`New token store ${shown}: it did not exist, so it is created.`));
   }
   cli.onCleanup(() => store.close());
   if (options.probe ?? true) {
