@@ -12,7 +12,7 @@ import { DEFAULT_STORE_URL, describeStoreUrl, isEncryptedStoreUrl, KEY_FILE_ENV_
 import type { OAuthToken } from '../token.js';
 import { encryptedFieldsOf } from '../crypto/cipher.js';
 import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
-import { CliError, EXIT_OK, KEYS_HINT, UsageError } from './errors.js';
+import { CliError, EXIT_OK, KEYS_HINT, plainStoreMessage, UsageError } from './errors.js';
 import type { Output } from './output.js';
 
 export class CliRuntime {
@@ -57,13 +57,17 @@ export class CliRuntime {
     }
   }
 
-  /** A logger for TokenManager: warnings always, the rest with --debug. */
-  logger(): Logger {
+  /**
+   * A logger for TokenManager: warnings always, the rest with --debug. A command that reports
+   * the manager's failures itself passes `warnings: 'debug'`, so one failure is told once.
+   */
+  logger(options: { warnings?: 'print' | 'debug' } = {}): Logger {
     const dim = (text: string) => this.out.ce.dim(text);
+    const quiet = options.warnings === 'debug';
     return {
       debug: (m) => this.debug && this.out.note(dim(`debug: ${m}`)),
       info: (m) => this.debug && this.out.note(dim(`info: ${m}`)),
-      warn: (m) => this.out.warn(m),
+      warn: (m) => (quiet ? this.debug && this.out.note(dim(`debug: ${m}`)) : this.out.warn(m)),
       error: (m) => this.out.note(`${this.out.ce.red('error:')} ${m}`),
     };
   }
@@ -270,7 +274,7 @@ function storeOpenError(error: unknown, shown: string): Error {
   if (error instanceof TokenStoreError || error instanceof ZTokenError) {
     const where = error.message.includes(shown) ? '' : ` (${shown})`;
     const hint = error instanceof TokenStoreError && error.reason === 'CRYPTO' ? KEYS_HINT : undefined;
-    return new CliError(`Cannot use the token store${where}: ${error.message}`, { cause: error, hint });
+    return new CliError(`Cannot use the token store${where}: ${plainStoreMessage(error.message)}`, { cause: error, hint });
   }
   const code = (error as { code?: unknown }).code;
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {

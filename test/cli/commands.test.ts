@@ -125,6 +125,9 @@ describe('usage, help and exit codes', () => {
     expect(postgresDown.stderr).toContain(`127.0.0.1:${closed}`);
     expect(mysqlDown.code).toBe(1);
     expect(mysqlDown.stderr).toContain(`mysql://root:***@127.0.0.1:${closed}/zohooauth`);
+    // In the user's words: the store and where, not a method the user never called.
+    for (const down of [postgresDown, mysqlDown]) expect(down.stderr).not.toContain('Exception in');
+    expect(mysqlDown.stderr).toContain(`DBStore (MySQL 127.0.0.1:${closed}/zohooauth, table oauthtoken): connect ECONNREFUSED`);
 
     expect(loginNoClient.code).toBe(2);
     expect(loginNoClient.stderr).toContain('Missing the Zoho client id: pass --client-id or set ZOHO_CLIENT_ID');

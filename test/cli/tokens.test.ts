@@ -284,6 +284,9 @@ describe('ztoken token commands', () => {
         'ztoken: error: Zoho gave token 1 (throttled) no new access token: Zoho throttled the token endpoint',
       );
       expect(throttled.stderr).toMatch(/The stored access token was kept \(valid (59m|1h)\)\./);
+      // One failure, told once: no manager warning before the error.
+      expect(throttled.stderr).not.toContain('warning:');
+      expect(throttled.stderr.split('throttled the token endpoint').length).toBe(2);
       expect(after).toEqual(before);
       expect(strict.counters.throttled).toBe(1);
     } finally {

@@ -38,7 +38,12 @@ export function registerRefresh(program: Command, cli: CliRuntime): void {
     // An infinite skew makes every token "due": the manager's own refresh path (under the
     // store's lock), forced. A token with time left is refreshed in the background: settle()
     // waits for it, and the store then holds the outcome.
-    const manager = createManager(cli, store, client, { refreshSkewMs: Number.POSITIVE_INFINITY, resolveUserName: false });
+    // The command reports a failed refresh itself (below): the manager's warning would tell it twice.
+    const manager = createManager(cli, store, client, {
+      refreshSkewMs: Number.POSITIVE_INFINITY,
+      resolveUserName: false,
+      logger: cli.logger({ warnings: 'debug' }),
+    });
     // A throttled or unreachable Zoho makes the manager keep serving a still-valid token; here
     // that is a failed refresh, and the reason comes with its 'error' event.
     let absorbed: Error | undefined;
