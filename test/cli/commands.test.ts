@@ -194,7 +194,7 @@ describe('login', () => {
     const db = join(temp.dir, 'login.db');
     const port = await freePort();
     const [alice, bob] = [
-      startCli(['login', '--no-open', '--store', `sqlite:${db}`], { env }),
+      startCli(['login', '--no-open', '--store', `sqlite:${db}`, '--port', '0'], { env }),
       startCli(
         [
           'login',
@@ -248,11 +248,35 @@ describe('login', () => {
     expect(saved.every((t) => t.refreshToken && t.accessToken && t.clientId === CLIENT_ID)).toBe(true);
   });
 
+  test('listens on the documented port 8765 by default and prints the exact redirect URI to register', async () => {
+    const db = `sqlite:${join(temp.dir, 'login-default.db')}`;
+    const running = startCli(['login', '--no-open', '--store', db], { env });
+    const text = await running.waitFor(authUrl);
+    expect(text).toContain('Redirect URI: http://127.0.0.1:8765/callback\n');
+    expect(text).toContain('(register exactly this URI for the client in the Zoho API console');
+    const link = new URL(authUrl.exec(text)?.[1] ?? '');
+    expect(link.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:8765/callback');
+    // The same port for a second login at once: refused, naming the way out.
+    const second = await runCli(['login', '--no-open', '--store', db], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("Cannot listen for Zoho's callback on 127.0.0.1:8765: EADDRINUSE");
+    expect(second.stderr).toContain('or --port 0 for a random one');
+    expect((await fetch(link)).status).toBe(200);
+    expect((await running.result).code).toBe(0);
+    const random = startCli(['login', '--no-open', '--store', db, '--port', '0', '--timeout', '1s'], { env });
+    const randomText = await random.waitFor(authUrl);
+    expect(randomText).toMatch(/Redirect URI: http:\/\/127\.0\.0\.1:\d+\/callback\n/);
+    expect(randomText).not.toContain(':8765/');
+    expect(randomText).toContain('a random port, as --port 0 asks');
+    expect((await random.result).code).toBe(1);
+  });
+
   test('refuses a callback with the wrong state or a Zoho error, and gives up after --timeout', async () => {
     const db = `sqlite:${join(temp.dir, 'login-refused.db')}`;
-    const forged = startCli(['login', '--no-open', '--store', db], { env });
-    const denied = startCli(['login', '--no-open', '--store', db], { env });
-    const [timedOut] = await Promise.all([runCli(['login', '--no-open', '--store', db, '--timeout', '1s'], { env })]);
+    const exchangesBefore = emulator.counters.grantExchanges;
+    const forged = startCli(['login', '--no-open', '--store', db, '--port', '0'], { env });
+    const denied = startCli(['login', '--no-open', '--store', db, '--port', '0'], { env });
+    const [timedOut] = await Promise.all([runCli(['login', '--no-open', '--store', db, '--timeout', '1s', '--port', '0'], { env })]);
     expect(timedOut.code).toBe(1);
     expect(timedOut.stderr).toContain('No sign-in arrived within 1s');
 
@@ -272,7 +296,7 @@ describe('login', () => {
     const deniedResult = await denied.result;
     expect(deniedResult.code).toBe(1);
     expect(deniedResult.stderr).toContain('Zoho did not grant access: access_denied');
-    expect(emulator.counters.grantExchanges).toBeLessThanOrEqual(2); // nothing exchanged here
+    expect(emulator.counters.grantExchanges).toBe(exchangesBefore); // nothing exchanged here
   });
 });
 
