@@ -12,6 +12,7 @@ import { DEFAULT_STORE_URL, describeStoreUrl, isEncryptedStoreUrl, KEY_FILE_ENV_
 import type { OAuthToken } from '../token.js';
 import { encryptedFieldsOf } from '../crypto/cipher.js';
 import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
+import { cliCommand } from './cli-command.js';
 import { CliError, EXIT_OK, KEYS_HINT, plainStoreMessage, UsageError } from './errors.js';
 import type { Output } from './output.js';
 
@@ -185,8 +186,11 @@ export function storeUrlOf(flags: StoreFlags): string {
  */
 export type StoreAccess = 'read' | 'use' | 'write';
 
-const CREATE_HINT =
-  'Nothing was created. A store is created by the first command that saves a token in it: ztoken login, ztoken exchange --grant-token CODE, or ztoken migrate --to URL.';
+/** How a store gets made, in the command that works where the CLI runs. */
+function createHint(): string {
+  const z = cliCommand();
+  return `Nothing was created. A store is created by the first command that saves a token in it: ${z} login, ${z} exchange --grant-token CODE, or ${z} migrate --to URL.`;
+}
 
 /**
  * Opens the store and makes one cheap read, so an unreachable store is reported here, naming
@@ -206,7 +210,8 @@ export async function openCliStore(
   } catch (error) {
     const missing = error instanceof TokenStoreError && error.reason === 'NOT_FOUND';
     if (!missing) throw storeOpenError(error, shown);
-    if (options.access !== 'write') throw new CliError(`No token store at ${shown}: ${error.message}`, { cause: error, hint: CREATE_HINT });
+    if (options.access !== 'write')
+      throw new CliError(`No token store at ${shown}: ${error.message}`, { cause: error, hint: createHint() });
     try {
       store = await openStore(url, { env: cli.env, keys });
     } catch (second) {
