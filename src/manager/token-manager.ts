@@ -203,6 +203,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
     }
     if (id !== undefined && id !== token.id) this.forget(id);
+    // Ciphertext must not reach Zoho, as a bearer token or a refresh token.
+    refuseCiphertext(token, 'use');
     this.remember(token, selector);
     const now = this.now();
     if (this.usable(token, now, this.skewMs)) return token;

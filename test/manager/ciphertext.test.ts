@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe('TokenManager on ciphertext', () => {
-  it('refuses to refresh or revoke a token whose secrets are encrypted, naming the keys; Zoho gets no call', async () => {
+  it('refuses to use, refresh or revoke a token whose secrets are encrypted, naming the keys; Zoho gets no call', async () => {
     emulator = await startEmulator();
     const raw = new MemoryStore();
     const keys = [{ id: 'k1', key: randomBytes(32) }];
@@ -27,6 +27,18 @@ describe('TokenManager on ciphertext', () => {
     const saved = await withKeys.authorize({ grantToken: emulator.issueGrantToken({ userEmail: 'alice@zylker.com' }) });
     expect((await raw.findTokenById(saved.id))?.refreshToken).toMatch(/^zt1:k1:/);
 
+    // A valid token: its ciphertext access token is not sent to the CRM API either.
+    const fresh = new TokenManager({
+      store: raw,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+      accountsUrl: emulator.url,
+      now: () => emulator?.clock.now() ?? Date.now(),
+    });
+    const apiCalls = emulator.counters.apiCalls;
+    await expect(fresh.fetch({ id: saved.id }, '/crm/v8/Leads')).rejects.toThrow(/Cannot use token id 1: .*encrypted/);
+    expect(emulator.counters.apiCalls).toBe(apiCalls);
+
     emulator.clock.advance(2 * 3_600_000);
     const withoutKeys = new TokenManager({
       store: raw,
@@ -39,7 +51,7 @@ describe('TokenManager on ciphertext', () => {
     await expect(withoutKeys.getAccessToken({ id: saved.id })).rejects.toMatchObject({
       reason: 'CRYPTO',
       message: expect.stringMatching(
-        /Cannot refresh token id 1: its clientSecret, refreshToken, accessToken, grantToken are encrypted .*ZTOKEN_KEYS/,
+        /Cannot use token id 1: its clientSecret, refreshToken, accessToken, grantToken are encrypted .*ZTOKEN_KEYS/,
       ),
     });
     await expect(withoutKeys.revoke({ id: saved.id })).rejects.toThrow(/Cannot revoke token id 1: .*encrypted/);
