@@ -15,13 +15,27 @@ describe.skipIf(!available)('RedisStore setup failures', () => {
   const admin = new Redis(REDIS_URL);
   const user = `ztoken14-${randomBytes(4).toString('hex')}`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
+  /** Prefixes the tests used: their keys are deleted from db 0 and db 7 whatever the outcome. */
+  const prefixes: string[] = [];
+  const fresh = (name: string) => {
+    const prefix = `${uniqueName(name)}:`;
+    prefixes.push(prefix);
+    return prefix;
+  };
   afterAll(async () => {
     await admin.call('ACL', 'DELUSER', user).catch(() => undefined);
+    for (const db of ['0', '7']) {
+      await admin.select(Number(db));
+      for (const prefix of prefixes) {
+        const keys = await admin.keys(`${prefix}*`);
+        if (keys.length > 0) await admin.del(keys);
+      }
+    }
     admin.disconnect();
   });
 
   it('a db index the server lacks fails the open, and nothing is written to db 0', async () => {
-    const prefix = `${uniqueName('i14sel')}:`;
+    const prefix = fresh('i14sel');
     const base = new URL(REDIS_URL);
     const url = `redis://${base.host}/99?prefix=${prefix}`;
     const error = await openStore(url).then(
@@ -52,7 +66,7 @@ describe.skipIf(!available)('RedisStore setup failures', () => {
 
   it('after a reconnect, a refused re-select stops the store instead of writing to db 0', async () => {
     await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all');
-    const prefix = `${uniqueName('i14re')}:`;
+    const prefix = fresh('i14re');
     const base = new URL(REDIS_URL);
     const store = new RedisStore({ url: `redis://${user}:${password}@${base.host}/7`, prefix, connectTimeoutMs: 2_000 });
     await store.saveToken(sampleToken('alice'));
@@ -70,7 +84,6 @@ describe.skipIf(!available)('RedisStore setup failures', () => {
     await store.close();
     expect(await admin.keys(`${prefix}*`)).toEqual([]);
     expect(await db7.zrange(`${prefix}ids`, '0', '-1')).toEqual(['1']);
-    await db7.del(await db7.keys(`${prefix}*`));
     db7.disconnect();
   });
 });
