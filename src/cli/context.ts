@@ -10,8 +10,10 @@ import { type Logger, TokenManager, type TokenManagerOptions } from '../manager/
 import type { TokenStore } from '../store.js';
 import { DEFAULT_STORE_URL, describeStoreUrl, isEncryptedStoreUrl, KEY_FILE_ENV_VAR, openStore, SUPPORTED_SCHEMES } from '../stores/url.js';
 import type { OAuthToken } from '../token.js';
+import { encryptedFieldsOf } from '../crypto/cipher.js';
 import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
-import { CliError, EXIT_OK, KEYS_HINT, UsageError } from './errors.js';
+import { cliCommand } from './cli-command.js';
+import { CliError, EXIT_OK, KEYS_HINT, plainStoreMessage, UsageError } from './errors.js';
 import type { Output } from './output.js';
 
 export class CliRuntime {
@@ -56,13 +58,17 @@ export class CliRuntime {
     }
   }
 
-  /** A logger for TokenManager: warnings always, the rest with --debug. */
-  logger(): Logger {
+  /**
+   * A logger for TokenManager: warnings always, the rest with --debug. A command that reports
+   * the manager's failures itself passes `warnings: 'debug'`, so one failure is told once.
+   */
+  logger(options: { warnings?: 'print' | 'debug' } = {}): Logger {
     const dim = (text: string) => this.out.ce.dim(text);
+    const quiet = options.warnings === 'debug';
     return {
       debug: (m) => this.debug && this.out.note(dim(`debug: ${m}`)),
       info: (m) => this.debug && this.out.note(dim(`info: ${m}`)),
-      warn: (m) => this.out.warn(m),
+      warn: (m) => (quiet ? this.debug && this.out.note(dim(`debug: ${m}`)) : this.out.warn(m)),
       error: (m) => this.out.note(`${this.out.ce.red('error:')} ${m}`),
     };
   }
@@ -117,6 +123,39 @@ export function addDebugOption(command: Command): Command {
   return command.option('--debug', 'print stack traces of errors and the manager log');
 }
 
+/**
+ * The settings that may come before the command name too (`ztoken --store X list`, as gh and
+ * kubectl allow). The program takes them wherever they are on the line (hidden from its help:
+ * the Settings block lists them); applyGlobalOptions hands them to the command, which declares
+ * each one it takes, with its environment variable and default.
+ */
+export function addGlobalOptions(program: Command): Command {
+  const hidden = (flags: string) => new Option(flags).hideHelp();
+  for (const flags of [
+    '--store <url>',
+    '--key-file <path>',
+    '--client-id <id>',
+    '--client-secret <secret>',
+    '--dc <code>',
+    '--accounts-url <url>',
+  ]) {
+    program.addOption(hidden(flags));
+  }
+  return program.addOption(hidden('--debug'));
+}
+
+/** Gives the command the global settings of its line; one it does not take is a usage error. */
+export function applyGlobalOptions(program: Command, command: Command): void {
+  for (const option of program.options) {
+    const key = option.attributeName();
+    if (program.getOptionValueSource(key) !== 'cli') continue;
+    if (!command.options.some((own) => own.attributeName() === key)) {
+      throw new UsageError(`ztoken ${command.name()} takes no ${option.long}`, { hint: `See ztoken ${command.name()} --help.` });
+    }
+    command.setOptionValueWithSource(key, program.getOptionValue(key), 'cli');
+  }
+}
+
 /** Examples appended to a command's --help. */
 export function addExamples(command: Command, examples: string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}`);
@@ -125,23 +164,60 @@ export function addExamples(command: Command, examples: string[]): Command {
 // ---------------------------------------------------------------------------------------------
 // Store
 
+/** The store URL of --store / ZTOKEN_STORE; an empty one is a usage error, not the default store. */
 export function storeUrlOf(flags: StoreFlags): string {
-  return flags.store && flags.store.trim() !== '' ? flags.store : DEFAULT_STORE_URL;
+  if (flags.store === undefined) return DEFAULT_STORE_URL;
+  if (flags.store.trim() === '') {
+    throw new UsageError('The store URL is empty (--store or ZTOKEN_STORE)', {
+      hint: `Name a store, e.g. --store ${DEFAULT_STORE_URL} (the default when neither is given).`,
+    });
+  }
+  return flags.store;
+}
+
+/**
+ * What a command does with its store:
+ * - `read` (list, show, verify, delete, purge): the store must exist; encrypted values read
+ *   without the keys are shown as they are, with a warning naming the fix;
+ * - `use` (refresh, revoke, the source of migrate): the store must exist, and encrypted values
+ *   are refused (they would go to Zoho, or be copied as if they were the secrets);
+ * - `write` (login, exchange, the target of migrate, demo): a missing store is created, and the
+ *   command says so; encrypted values are refused (plaintext would be mixed in).
+ */
+export type StoreAccess = 'read' | 'use' | 'write';
+
+/** How a store gets made, in the command that works where the CLI runs. */
+function createHint(): string {
+  const z = cliCommand();
+  return `Nothing was created. A store is created by the first command that saves a token in it: ${z} login, ${z} exchange --grant-token CODE, or ${z} migrate --to URL.`;
 }
 
 /**
  * Opens the store and makes one cheap read, so an unreachable store is reported here, naming
  * where it looked, rather than in the middle of a command. Closed when the command ends.
  */
-export async function openCliStore(cli: CliRuntime, url: string, options: { probe?: boolean } = {}): Promise<TokenStore> {
+export async function openCliStore(
+  cli: CliRuntime,
+  url: string,
+  options: { access: StoreAccess; probe?: boolean; sayCreated?: boolean },
+): Promise<TokenStore> {
   cli.storeUrls.push(url);
   const shown = describeStoreUrl(url);
   const keys = isEncryptedStoreUrl(url) ? loadCliKeys(cli) : undefined;
   let store: TokenStore;
   try {
-    store = await openStore(url, { env: cli.env, keys });
+    store = await openStore(url, { env: cli.env, keys, create: false });
   } catch (error) {
-    throw storeOpenError(error, shown);
+    const missing = error instanceof TokenStoreError && error.reason === 'NOT_FOUND';
+    if (!missing) throw storeOpenError(error, shown);
+    if (options.access !== 'write')
+      throw new CliError(`No token store at ${shown}: ${error.message}`, { cause: error, hint: createHint() });
+    try {
+      store = await openStore(url, { env: cli.env, keys });
+    } catch (second) {
+      throw storeOpenError(second, shown);
+    }
+    if (options.sayCreated ?? true) cli.out.note(cli.out.c.dim(`New token store ${shown}: it did not exist, so it is created.`));
   }
   cli.onCleanup(() => store.close());
   if (options.probe ?? true) {
@@ -151,7 +227,30 @@ export async function openCliStore(cli: CliRuntime, url: string, options: { prob
       throw storeOpenError(error, shown);
     }
   }
+  if (keys === undefined) await checkNoCiphertext(cli, store, url, options.access);
   return store;
+}
+
+/**
+ * A store opened without `?encrypt=1` whose tokens hold encrypted values (another run wrote them
+ * with keys): reading shows ciphertext, so it is told; anything that would use or add secrets is refused.
+ */
+async function checkNoCiphertext(cli: CliRuntime, store: TokenStore, url: string, access: StoreAccess): Promise<void> {
+  const encrypted = (await store.getTokens()).filter((token) => encryptedFieldsOf(token).length > 0);
+  if (encrypted.length === 0) return;
+  const first = encrypted[0];
+  const what = `${encrypted.length} token${encrypted.length === 1 ? '' : 's'} (first: id ${first?.id}, ${encryptedFieldsOf(first ?? {}).join(', ')})`;
+  const fix = `add ?encrypt=1 to the store URL (${describeStoreUrl(url)}) and give its keys with --key-file PATH, ZTOKEN_KEY_FILE or ZTOKEN_KEYS`;
+  if (access === 'read') {
+    cli.out.warn(`The store holds encrypted values in ${what}, shown here as stored (ciphertext, not the secrets): ${fix}`);
+    return;
+  }
+  throw new CliError(
+    `The store is encrypted (${what}) but was opened without ?encrypt=1: refusing to use ciphertext as secrets or mix plaintext in`,
+    {
+      hint: `To use it, ${fix}.`,
+    },
+  );
 }
 
 /**
@@ -180,7 +279,7 @@ function storeOpenError(error: unknown, shown: string): Error {
   if (error instanceof TokenStoreError || error instanceof ZTokenError) {
     const where = error.message.includes(shown) ? '' : ` (${shown})`;
     const hint = error instanceof TokenStoreError && error.reason === 'CRYPTO' ? KEYS_HINT : undefined;
-    return new CliError(`Cannot use the token store${where}: ${error.message}`, { cause: error, hint });
+    return new CliError(`Cannot use the token store${where}: ${plainStoreMessage(error.message)}`, { cause: error, hint });
   }
   const code = (error as { code?: unknown }).code;
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {

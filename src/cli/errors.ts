@@ -70,6 +70,15 @@ export function scrubText(text: string, secrets: Iterable<string> = []): string 
   return scrubSecrets(text, secrets);
 }
 
+/**
+ * A store error in the user's words: the stores' messages say "Exception in findTokenById -
+ * DBStore (...)" (Zoho's SDK style, for programmers); the CLI user called no such method, so the
+ * method is left out and the store and where it is stay.
+ */
+export function plainStoreMessage(message: string): string {
+  return message.replace(/Exception in \w+ - (\w+)/g, '$1');
+}
+
 /** The message and hint for an error, in plain words. */
 export function describeError(error: unknown, context: ErrorContext = {}): { message: string; hints: string[] } {
   const hints: string[] = [];
@@ -93,7 +102,7 @@ export function describeError(error: unknown, context: ErrorContext = {}): { mes
     message = error.message;
     hints.push('Authorize again: ztoken login, or ztoken exchange --grant-token CODE.');
   } else if (error instanceof TokenStoreError) {
-    message = error.message;
+    message = plainStoreMessage(error.message);
     if (error.reason === 'CRYPTO') hints.push(KEYS_HINT);
     const urls = context.storeUrls ?? [];
     if (urls.length > 0 && !urls.some((url) => message.includes(describeStoreUrl(url)))) {

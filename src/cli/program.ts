@@ -18,7 +18,7 @@ import { registerRevoke } from './commands/revoke.js';
 import { registerRotateKey } from './commands/rotate-key.js';
 import { registerShow } from './commands/show.js';
 import { registerVerify } from './commands/verify.js';
-import { CliRuntime } from './context.js';
+import { addGlobalOptions, applyGlobalOptions, CliRuntime } from './context.js';
 import { debugDetails, describeError, exitCodeOf, isCommanderError } from './errors.js';
 import { Output, type OutputStream } from './output.js';
 
@@ -46,7 +46,9 @@ export function buildProgram(cli: CliRuntime): Command {
     })
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)');
+  addGlobalOptions(program);
   program.hook('preAction', (_program, action) => {
+    applyGlobalOptions(program, action);
     const opts = action.opts();
     if (opts.debug) cli.debug = true;
     if (typeof opts.keyFile === 'string' && opts.keyFile.trim() !== '') cli.keyFile = opts.keyFile;
@@ -68,7 +70,7 @@ export function buildProgram(cli: CliRuntime): Command {
   program.addHelpText(
     'after',
     `
-Settings (flags win over environment variables):
+Settings (before or after the command; flags win over environment variables):
   --store URL        ZTOKEN_STORE        default sqlite:./zohooauth.db
   --client-id ID     ZOHO_CLIENT_ID
   --client-secret S  ZOHO_CLIENT_SECRET

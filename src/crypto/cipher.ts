@@ -12,7 +12,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject, createSecretKey } from 'node:crypto';
 import { TokenStoreError } from '../errors.js';
-import { SECRET_FIELDS, type SecretField } from '../token.js';
+import { type OAuthToken, SECRET_FIELDS, type SecretField } from '../token.js';
 import { type EncryptionKey, parseKeys } from './keys.js';
 
 export const ENCRYPTED_PREFIX = 'zt1:';
@@ -44,6 +44,14 @@ export interface FieldCipherOptions {
 /** Whether a stored value is in the encrypted form (anything else is a plaintext legacy value). */
 export function isEncryptedValue(value: string): boolean {
   return value.startsWith(ENCRYPTED_PREFIX);
+}
+
+/** The secret fields of a token that hold encrypted values (a store read without its keys). */
+export function encryptedFieldsOf(token: OAuthToken): SecretField[] {
+  return SECRET_FIELDS.filter((field) => {
+    const value = token[field];
+    return typeof value === 'string' && isEncryptedValue(value);
+  });
 }
 
 /** The key id of an encrypted value, or undefined for plaintext or a malformed value. */

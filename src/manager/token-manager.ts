@@ -4,6 +4,7 @@
  * can lock), retries an API call once after a 401 INVALID_TOKEN, and keeps every failure typed.
  * See docs/refresh.md for the rule and its diagram.
  */
+import { encryptedFieldsOf } from '../crypto/cipher.js';
 import {
   ReauthorizationRequiredError,
   TokenStoreError,
@@ -261,6 +262,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       throw new TokenStoreError('NOT_FOUND', `No stored token for ${describeSelector(selector)}`);
     }
     if (id !== undefined && id !== token.id) this.forget(id);
+    // Ciphertext must not reach Zoho, as a bearer token or a refresh token.
+    refuseCiphertext(token, 'use');
     this.locate(token); // a tampered apiDomain is refused before the token is served or refreshed
     this.remember(token, selector);
     const now = this.now();
@@ -320,6 +323,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const revokeCurrent = async (): Promise<StoredToken | null> => {
       const current = await this.io.findTokenById(token.id);
       if (!current || !sameIdentity(token, current)) return null; // revoked by someone else meanwhile
+      refuseCiphertext(current, 'revoke');
       const where = this.locate(current); // an untrusted host throws here: nothing sent, nothing deleted
       if (current.refreshToken) await this.revokeAtZoho(current.refreshToken, where);
       await this.io.deleteToken(current.id);
@@ -479,6 +483,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       this.rejectedRefresh.set(token.id, '');
       throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
     }
+    refuseCiphertext(token, 'refresh');
     const where = this.locate(token); // an untrusted host throws here, before any request
     let grant: TokenGrant;
     try {
@@ -657,4 +662,17 @@ async function isInvalidToken(response: Response): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * A token read from an encrypted store without its keys holds ciphertext: sending it to Zoho
+ * would fail there at best, so the call fails here, naming the fix.
+ */
+function refuseCiphertext(token: StoredToken, action: string): void {
+  const fields = encryptedFieldsOf(token);
+  if (fields.length === 0) return;
+  throw new TokenStoreError(
+    'CRYPTO',
+    `Cannot ${action} token id ${token.id}: its ${fields.join(', ')} ${fields.length === 1 ? 'is' : 'are'} encrypted (the store was opened without its keys); open it as an EncryptedStore, or with ?encrypt=1 and ZTOKEN_KEY_FILE / ZTOKEN_KEYS`,
+  );
 }

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TokenStoreError } from '../errors.js';
 import type { TokenStore } from '../store.js';
@@ -41,6 +41,7 @@ import { removeOrphanTempFiles } from './file/temp-files.js';
 import { corruptFile, duplicateId, parseTokenFile } from './file/token-file.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { positiveOption } from './options.js';
+import type { StoreUrl } from './url-params.js';
 
 export interface FileStoreOptions {
   /** The token file. Default 'sdk_tokens.txt' (Zoho's default), relative to the working folder. */
@@ -53,6 +54,8 @@ export interface FileStoreOptions {
   lockStaleMs?: number;
   /** How long a write waits for the lock before failing with LOCK_TIMEOUT. Default max(5 s, 2 × lockStaleMs). */
   lockWaitMs?: number;
+  /** Create the file at the first save when missing (default true); false: a missing file fails with NOT_FOUND. */
+  create?: boolean;
 }
 
 /** How many times the store touched the file (for tests and monitoring). */
@@ -103,6 +106,9 @@ export class FileStore implements TokenStore {
     this.path = resolveTokenFile(options.path ?? DEFAULT_TOKEN_FILE);
     this.lockStaleMs = positiveOption('FileStore', 'lockStaleMs', options.lockStaleMs, DEFAULT_LOCK_STALE_MS, 'ms');
     this.lockWaitMs = positiveOption('FileStore', 'lockWaitMs', options.lockWaitMs, Math.max(5_000, 2 * this.lockStaleMs), 'ms');
+    if (options.create === false && !existsSync(this.path)) {
+      throw new TokenStoreError('NOT_FOUND', `No token file at ${this.path}: opened with create: false, so none will be created`);
+    }
     this.writeLock = new FileLock(writeLockPath(this.path));
     this.view = new FileView(this.path);
   }
@@ -355,4 +361,10 @@ function decodeUtf8(bytes: Buffer, path: string): string {
     start = end + 1;
   }
   throw corruptFile(path, line, 'the file is not valid UTF-8 text');
+}
+
+/** The store a `file:` URL names (see url.ts): `?lockStaleMs=` and `?lockWaitMs=`, as the options. */
+export async function fileStoreFromUrl(url: StoreUrl, create: boolean): Promise<FileStore> {
+  const params = url.params(['lockStaleMs', 'lockWaitMs']);
+  return new FileStore({ path: url.path(), lockStaleMs: params.number('lockStaleMs'), lockWaitMs: params.number('lockWaitMs'), create });
 }

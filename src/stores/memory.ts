@@ -18,6 +18,7 @@ import {
   tokenToStore,
   validateId,
 } from '../token.js';
+import type { StoreUrl } from './url-params.js';
 
 type IndexedField = Exclude<LookupField, 'id'>;
 const INDEXED: readonly IndexedField[] = ['userName', 'accessToken', 'grantToken', 'refreshToken'];
@@ -179,4 +180,10 @@ export class MemoryStore implements TokenStore {
       else index.set(value, rest.length === 1 ? (rest[0] as StoredToken) : rest);
     }
   }
+}
+
+/** The store `memory:` names (see url.ts): it takes no parameters, and is always new. */
+export async function memoryStoreFromUrl(url: StoreUrl): Promise<MemoryStore> {
+  url.params([]);
+  return new MemoryStore();
 }

@@ -12,6 +12,8 @@ import { positiveOption } from './options.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
 import { MySqlDriver } from './sql/mysql-driver.js';
+import type { StoreUrl } from './url-params.js';
+import { openNow } from './open-now.js';
 
 export interface DBStoreOptions {
   /** Default 'localhost'. */
@@ -36,6 +38,8 @@ export interface DBStoreOptions {
    * lock get the server's lock wait (15 s) on top; creating the table or an index has no limit.
    */
   queryTimeoutMs?: number;
+  /** Create the table when it is missing (default true); false: a missing table fails with NOT_FOUND. */
+  create?: boolean;
 }
 
 export class DBStore extends AsyncSqlStore {
@@ -68,10 +72,34 @@ export class DBStore extends AsyncSqlStore {
         queryTimeoutMs: positiveOption('DBStore', 'queryTimeoutMs', options.queryTimeoutMs, 15_000),
       }),
       table,
+      create: options.create,
     });
     this.host = host;
     this.port = port;
     this.database = database;
     this.table = table;
   }
+}
+
+/**
+ * The store a `mysql://user:pass@host:port/database` URL names (see url.ts): `?table=`,
+ * `?connectionLimit=`, `?connectTimeoutMs=`, `?queryTimeoutMs=`, as the options. With create
+ * false it connects now and fails if the table is missing.
+ */
+export async function mysqlStoreFromUrl(url: StoreUrl, create: boolean): Promise<DBStore> {
+  const parsed = url.parse();
+  const params = url.params(['table', 'connectionLimit', 'connectTimeoutMs', 'queryTimeoutMs']);
+  const store = new DBStore({
+    host: parsed.hostname || undefined,
+    port: parsed.port ? Number(parsed.port) : undefined,
+    user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    database: parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined,
+    table: params.string('table'),
+    connectionLimit: params.number('connectionLimit'),
+    connectTimeoutMs: params.number('connectTimeoutMs'),
+    queryTimeoutMs: params.number('queryTimeoutMs'),
+    create,
+  });
+  return create ? store : openNow(store, () => store.open());
 }

@@ -11,6 +11,8 @@ import { positiveOption } from './options.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
 import { PostgresDriver } from './sql/postgres-driver.js';
+import type { StoreUrl } from './url-params.js';
+import { openNow } from './open-now.js';
 
 export interface PostgresStoreOptions {
   /** e.g. postgres://user:pass@host:5432/db; wins over host, port, database, user and password. */
@@ -38,6 +40,8 @@ export interface PostgresStoreOptions {
    * lock get the server's lock wait (15 s) on top; creating the table or an index has no limit.
    */
   queryTimeoutMs?: number;
+  /** Create the table when it is missing (default true); false: a missing table fails with NOT_FOUND. */
+  create?: boolean;
 }
 
 export class PostgresStore extends AsyncSqlStore {
@@ -70,6 +74,7 @@ export class PostgresStore extends AsyncSqlStore {
       }),
       table,
       ...(schema === undefined ? {} : { schema }),
+      create: options.create,
     });
     this.table = table;
     this.schema = schema;
@@ -85,4 +90,57 @@ function validateSchema(schema: string): string {
       `Invalid PostgresStore schema ${JSON.stringify(String(schema).slice(0, 70))}: use letters, digits and underscores, starting with a letter or underscore`,
     );
   }
+}
+
+/** The store's own URL parameters; the rest go to pg in the connection string. */
+const STORE_PARAMS = ['table', 'schema', 'max', 'connectTimeoutMs', 'queryTimeoutMs'] as const;
+/** The connection-string parameters pg (pg-connection-string and its Client) understands. */
+const PG_PARAMS = [
+  'host',
+  'port',
+  'user',
+  'password',
+  'db',
+  'encoding',
+  'client_encoding',
+  'ssl',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslrootcert',
+  'sslpassword',
+  'sslnegotiation',
+  'uselibpqcompat',
+  'application_name',
+  'fallback_application_name',
+  'options',
+  'replication',
+  'connect_timeout',
+  'keepalives',
+  'keepalives_idle',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+  'query_timeout',
+];
+
+/**
+ * The store a `postgres://` URL names (see url.ts): `?table=`, `?schema=`, `?max=`,
+ * `?connectTimeoutMs=`, `?queryTimeoutMs=` are the options; pg's own parameters (sslmode, ...)
+ * stay in the connection string. With create false it connects now and fails if the table is missing.
+ */
+export async function postgresStoreFromUrl(url: StoreUrl, create: boolean): Promise<PostgresStore> {
+  const parsed = url.parse();
+  const params = url.params([...STORE_PARAMS, ...PG_PARAMS]);
+  for (const name of [...STORE_PARAMS, 'encrypt']) parsed.searchParams.delete(name);
+  const store = new PostgresStore({
+    connectionString: parsed.toString(),
+    table: params.string('table'),
+    schema: params.string('schema'),
+    max: params.number('max'),
+    connectTimeoutMs: params.number('connectTimeoutMs'),
+    queryTimeoutMs: params.number('queryTimeoutMs'),
+    create,
+  });
+  return create ? store : openNow(store, () => store.open());
 }

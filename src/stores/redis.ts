@@ -31,6 +31,8 @@ import { hashPairs, hashToToken, indexKeysOf } from './redis/codec.js';
 import { RedisConnection } from './redis/connection.js';
 import { DEFAULT_PREFIX, idScore, MAX_NUMERIC_ID, RedisKeyLayout } from './redis/layout.js';
 import { ACQUIRE_LOCK_SCRIPT, DELETE_BATCH_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
+import type { StoreUrl } from './url-params.js';
+import { openNow } from './open-now.js';
 
 export interface RedisStoreOptions {
   /** Server URL, `redis://[user:password@]host:port/db` or `rediss://...`. Default 'redis://127.0.0.1:6379'. */
@@ -45,6 +47,11 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** Extra ioredis options for the client the store opens (e.g. tls, connectionName). */
   redisOptions?: RedisOptions;
+  /**
+   * false: connect() (which openStore calls) fails with NOT_FOUND when the prefix holds no token.
+   * Redis keeps no empty store, so "exists" means at least one token under the prefix. Default true.
+   */
+  create?: boolean;
 }
 
 type Reason = 'UNAVAILABLE' | 'WRITE_FAILED' | 'LOCK_TIMEOUT';
@@ -64,12 +71,27 @@ export class RedisStore implements TokenStore {
   readonly where: string;
   private readonly connection: RedisConnection;
   private readonly guard = new ClosedGuard('RedisStore');
+  private readonly create: boolean;
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.keys = new RedisKeyLayout(this.prefix);
     this.connection = new RedisConnection(options);
+    this.create = options.create ?? true;
     this.where = `Redis at ${this.connection.address}, prefix "${this.prefix}"`;
+  }
+
+  /**
+   * Connects now instead of at the first call (openStore does): a server that refuses the URL's
+   * db index or password fails here, with what it refused; so does an empty prefix when the
+   * store may not create one (`create: false`).
+   */
+  async connect(): Promise<void> {
+    this.guard.check();
+    const found = await this.call('connect', 'UNAVAILABLE', [], (client) => client.exists(this.keys.ids));
+    if (!this.create && found === 0) {
+      throw new TokenStoreError('NOT_FOUND', `No tokens in ${this.where}: opened with create: false, and Redis keeps no empty store`);
+    }
   }
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
@@ -229,4 +251,23 @@ export class RedisStore implements TokenStore {
       throw this.connection.wrap(error, operation, reason, this.where, secrets);
     }
   }
+}
+
+/**
+ * The store a `redis://host:port/db` URL names (see url.ts): `?prefix=`, `?connectTimeoutMs=`,
+ * `?commandTimeoutMs=`, as the options. It connects now, so a db index or password the server
+ * refuses fails the open.
+ */
+export async function redisStoreFromUrl(url: StoreUrl, create: boolean): Promise<RedisStore> {
+  const parsed = url.parse();
+  const params = url.params(['prefix', 'connectTimeoutMs', 'commandTimeoutMs']);
+  parsed.search = '';
+  const store = new RedisStore({
+    url: parsed.toString(),
+    prefix: params.string('prefix'),
+    connectTimeoutMs: params.number('connectTimeoutMs'),
+    commandTimeoutMs: params.number('commandTimeoutMs'),
+    create,
+  });
+  return openNow(store, () => store.connect());
 }

@@ -4,6 +4,8 @@
  * bound, and update-else-insert inside one BEGIN IMMEDIATE transaction, so processes sharing the
  * file never create two rows for one user. withLock uses a lock table with owner and expiry.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { TokenStoreError } from '../errors.js';
 import { rowToToken, tokenToRow } from '../row.js';
@@ -24,6 +26,7 @@ import { ClosedGuard } from './closed.js';
 import { loadDriver } from './driver.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { buildTokenSql, sqliteDialect, type TokenSql } from './sql/dialect.js';
+import type { StoreUrl } from './url-params.js';
 
 export interface SQLiteStoreOptions {
   /** Database file, or ':memory:'. Default 'zohooauth.db'. */
@@ -32,6 +35,11 @@ export interface SQLiteStoreOptions {
   table?: string;
   /** How long a writer waits for another process's write transaction. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Create the database file and the table when missing (default true); false: a missing file
+   * or table fails with NOT_FOUND and nothing is created (':memory:' is always new).
+   */
+  create?: boolean;
 }
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -60,12 +68,24 @@ export class SQLiteStore implements TokenStore {
     this.path = options.path ?? 'zohooauth.db';
     this.sql = buildTokenSql(sqliteDialect, options.table ?? 'oauthtoken');
     const Database = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SQLiteStore');
+    const inMemory = this.path === ':memory:' || this.path === '';
+    const create = (options.create ?? true) || inMemory;
+    if (!create && !existsSync(this.path)) {
+      throw new TokenStoreError('NOT_FOUND', `No SQLite database at ${resolve(this.path)}: opened with create: false, so none was created`);
+    }
     try {
-      this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000, fileMustExist: !create });
     } catch (error) {
       throw new TokenStoreError('UNAVAILABLE', `Cannot open SQLite database at ${this.path}: ${(error as Error).message}`, {
         cause: error,
       });
+    }
+    if (!create && !this.hasTable()) {
+      this.db.close();
+      throw new TokenStoreError(
+        'NOT_FOUND',
+        `No table ${this.sql.table} in the SQLite database ${resolve(this.path)}: opened with create: false, so it was not created`,
+      );
     }
     try {
       this.prepareSchema();
@@ -93,6 +113,11 @@ export class SQLiteStore implements TokenStore {
       this.db.close();
       throw this.wrap(error, 'open', 'UNAVAILABLE');
     }
+  }
+
+  private hasTable(): boolean {
+    const name = this.sql.table.slice(1, -1);
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   private prepareSchema(): void {
@@ -220,4 +245,15 @@ export class SQLiteStore implements TokenStore {
       cause: error,
     });
   }
+}
+
+/** The store a `sqlite:` URL names (see url.ts): `?table=` and `?busyTimeoutMs=`, as the options. */
+export async function sqliteStoreFromUrl(url: StoreUrl, create: boolean): Promise<SQLiteStore> {
+  const params = url.params(['table', 'busyTimeoutMs']);
+  return new SQLiteStore({
+    path: url.body === ':memory:' ? ':memory:' : url.path(),
+    table: params.string('table'),
+    busyTimeoutMs: params.number('busyTimeoutMs'),
+    create,
+  });
 }

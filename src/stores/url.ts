@@ -1,6 +1,7 @@
 /**
  * openStore(url): one string picks and configures a store (the CLI's --store / ZTOKEN_STORE).
- * Drivers are imported only for the scheme asked for.
+ * Drivers are imported only for the scheme asked for, and each store module reads its own query
+ * parameters (its constructor options, see url-params.ts): an unknown one is an error.
  *   memory:                         sqlite:./zohooauth.db   sqlite::memory:
  *   file:./sdk_tokens.txt           mysql://user:pass@host:3306/zohooauth?table=oauthtoken
  *   postgres://user@host:5432/db?table=oauthtoken          redis://host:6379/0?prefix=zoho:
@@ -10,6 +11,7 @@
 import type { EncryptionKey } from '../crypto/keys.js';
 import { TokenStoreError } from '../errors.js';
 import type { TokenStore } from '../store.js';
+import { StoreUrl } from './url-params.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:./zohooauth.db';
 export const SUPPORTED_SCHEMES = ['sqlite:', 'file:', 'mysql:', 'postgres:', 'postgresql:', 'redis:', 'rediss:', 'memory:'] as const;
@@ -19,6 +21,12 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** The keys for `?encrypt=1`, when the caller has loaded them already (wins over the env). */
   keys?: readonly EncryptionKey[];
+  /**
+   * Whether a store that does not exist yet may be created (default true). false: a missing
+   * SQLite file or table, token file, MySQL/PostgreSQL table, or a Redis prefix holding no token
+   * fails the open with NOT_FOUND, and nothing is created. For reading.
+   */
+  create?: boolean;
 }
 
 /** The variable naming a key file (mode 0600), the alternative to ZTOKEN_KEYS. */
@@ -91,98 +99,35 @@ export function describeStoreUrl(url: string): string {
   return `${scheme}${user}${MASK}@${maskQueryOf(url.slice(authority[0].length))}`;
 }
 
-function splitQuery(rest: string): { body: string; query: URLSearchParams } {
-  const at = rest.indexOf('?');
-  return at < 0
-    ? { body: rest, query: new URLSearchParams() }
-    : { body: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) };
-}
-
-/** `sqlite:./x.db`, `sqlite:/abs/x.db`, `sqlite:///abs/x.db`, `file://./x` all name a path. */
-function pathOf(body: string, scheme: string, url: string): string {
-  const path = body.startsWith('///') ? body.slice(2) : body.startsWith('//') ? body.slice(2) : body;
-  if (path === '') throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ${describeStoreUrl(url)} names no path: use ${scheme}./file`);
-  return decodeURIComponent(path);
-}
-
-/** `new URL(url)`, but a refusal names the URL masked: Node's own error carries it whole (`input`). */
-function parseStoreUrl(url: string): URL {
-  try {
-    return new URL(url);
-  } catch {
-    throw new TokenStoreError(
-      'INVALID_ARGUMENT',
-      `Invalid store URL ${describeStoreUrl(url)}: percent-encode reserved characters (such as # / ? @ :) in the user name and password`,
-    );
-  }
-}
-
-function optional(query: URLSearchParams, name: string): string | undefined {
-  return query.get(name) ?? undefined;
-}
+/** Each scheme's store module, imported only when asked for; each one reads its own URL parameters. */
+const OPENERS: Record<string, (url: StoreUrl, create: boolean) => Promise<TokenStore>> = {
+  'memory:': async (url) => (await import('./memory.js')).memoryStoreFromUrl(url),
+  'sqlite:': async (url, create) => (await import('./sqlite.js')).sqliteStoreFromUrl(url, create),
+  'file:': async (url, create) => (await import('./file.js')).fileStoreFromUrl(url, create),
+  'mysql:': async (url, create) => (await import('./mysql.js')).mysqlStoreFromUrl(url, create),
+  'postgres:': async (url, create) => (await import('./postgres.js')).postgresStoreFromUrl(url, create),
+  'postgresql:': async (url, create) => (await import('./postgres.js')).postgresStoreFromUrl(url, create),
+  'redis:': async (url, create) => (await import('./redis.js')).redisStoreFromUrl(url, create),
+  'rediss:': async (url, create) => (await import('./redis.js')).redisStoreFromUrl(url, create),
+};
 
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<TokenStore> {
   if (typeof url !== 'string' || url.trim() === '') {
     throw new TokenStoreError('INVALID_ARGUMENT', `Empty store URL; supported schemes: ${SUPPORTED_SCHEMES.join(' ')}`);
   }
-  const colon = url.indexOf(':');
-  const scheme = colon < 0 ? '' : url.slice(0, colon + 1).toLowerCase();
-  const { body, query } = splitQuery(url.slice(colon + 1));
-  const table = optional(query, 'table');
-  let store: TokenStore;
-  switch (scheme) {
-    case 'memory:': {
-      const { MemoryStore } = await import('./memory.js');
-      store = new MemoryStore();
-      break;
-    }
-    case 'sqlite:': {
-      const { SQLiteStore } = await import('./sqlite.js');
-      store = new SQLiteStore({ path: body === ':memory:' ? ':memory:' : pathOf(body, scheme, url), table });
-      break;
-    }
-    case 'file:': {
-      const { FileStore } = await import('./file.js');
-      store = new FileStore({ path: pathOf(body, scheme, url) });
-      break;
-    }
-    case 'mysql:': {
-      const parsed = parseStoreUrl(url);
-      const { DBStore } = await import('./mysql.js');
-      store = new DBStore({
-        host: parsed.hostname || undefined,
-        port: parsed.port ? Number(parsed.port) : undefined,
-        user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-        password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-        database: parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined,
-        table,
-      });
-      break;
-    }
-    case 'postgres:':
-    case 'postgresql:': {
-      const parsed = parseStoreUrl(url);
-      const { PostgresStore } = await import('./postgres.js');
-      parsed.searchParams.delete('table');
-      parsed.searchParams.delete('encrypt');
-      store = new PostgresStore({ connectionString: parsed.toString(), table });
-      break;
-    }
-    case 'redis:':
-    case 'rediss:': {
-      const parsed = parseStoreUrl(url);
-      const { RedisStore } = await import('./redis.js');
-      const prefix = optional(query, 'prefix');
-      parsed.search = '';
-      store = new RedisStore({ url: parsed.toString(), prefix });
-      break;
-    }
-    default:
-      throw new TokenStoreError(
-        'INVALID_ARGUMENT',
-        `Unknown store ${JSON.stringify(describeStoreUrl(url).slice(0, 60))}: supported schemes are ${SUPPORTED_SCHEMES.join(' ')} (e.g. ${DEFAULT_STORE_URL})`,
-      );
+  const parts = new StoreUrl(url, describeStoreUrl(url));
+  const opener = OPENERS[parts.scheme];
+  if (!opener) {
+    throw new TokenStoreError(
+      'INVALID_ARGUMENT',
+      `Unknown store ${JSON.stringify(parts.shown.slice(0, 60))}: supported schemes are ${SUPPORTED_SCHEMES.join(' ')} (e.g. ${DEFAULT_STORE_URL})`,
+    );
   }
+  const encrypt = parts.query.get('encrypt');
+  if (encrypt !== null && !['1', 'true', '0', 'false'].includes(encrypt)) {
+    throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ?encrypt=${encrypt.slice(0, 20)}: use ?encrypt=1 (or leave it out)`);
+  }
+  const store = await opener(parts, options.create ?? true);
   if (isEncryptedStoreUrl(url)) {
     const { EncryptedStore } = await import('../crypto/encrypted-store.js');
     const { loadKeysFromEnv, loadKeysFromFile } = await import('../crypto/keys.js');

@@ -117,13 +117,17 @@ describe('usage, help and exit codes', () => {
     expect(badDc.stderr).toContain('Unknown Zoho data center "XX": expected one of US, EU, IN, CN, JP, AU, CA, SA (from --dc or ZOHO_DC)');
 
     expect(missingStore.code).toBe(1);
-    expect(missingStore.stderr).toContain('Cannot open SQLite database at /nonexistent-dir/zohooauth.db');
+    // A read command does not create a store: it names the missing file and how to make one.
+    expect(missingStore.stderr).toContain('No SQLite database at /nonexistent-dir/zohooauth.db');
     expect(missingStoreDebug.code).toBe(1);
     expect(missingStoreDebug.stderr).toMatch(STACK_LINE);
     expect(postgresDown.code).toBe(1);
     expect(postgresDown.stderr).toContain(`127.0.0.1:${closed}`);
     expect(mysqlDown.code).toBe(1);
     expect(mysqlDown.stderr).toContain(`mysql://root:***@127.0.0.1:${closed}/zohooauth`);
+    // In the user's words: the store and where, not a method the user never called.
+    for (const down of [postgresDown, mysqlDown]) expect(down.stderr).not.toContain('Exception in');
+    expect(mysqlDown.stderr).toContain(`DBStore (MySQL 127.0.0.1:${closed}/zohooauth, table oauthtoken): connect ECONNREFUSED`);
 
     expect(loginNoClient.code).toBe(2);
     expect(loginNoClient.stderr).toContain('Missing the Zoho client id: pass --client-id or set ZOHO_CLIENT_ID');
@@ -137,6 +141,7 @@ describe('usage, help and exit codes', () => {
 
 describe('verify', () => {
   test('says what works with ✓ and exits 0; an unreachable store gets ✗ and exit 1', async () => {
+    await new SQLiteStore({ path: join(temp.dir, 'verify.db') }).close();
     const [sqlite, memory, broken] = await Promise.all([
       runCli(['verify', '--store', `sqlite:${join(temp.dir, 'verify.db')}`]),
       runCli(['verify'], { env: { ZTOKEN_STORE: 'memory:' } }),
@@ -154,7 +159,7 @@ describe('verify', () => {
     expect(memory.stdout).toContain('memory: works.');
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(
-      '✗ open the store: Cannot use the token store (sqlite:/nonexistent-dir/verify.db): Cannot open SQLite database at /nonexistent-dir/verify.db',
+      '✗ open the store: No token store at sqlite:/nonexistent-dir/verify.db: No SQLite database at /nonexistent-dir/verify.db',
     );
   });
 });
@@ -189,7 +194,7 @@ describe('login', () => {
     const db = join(temp.dir, 'login.db');
     const port = await freePort();
     const [alice, bob] = [
-      startCli(['login', '--no-open', '--store', `sqlite:${db}`], { env }),
+      startCli(['login', '--no-open', '--store', `sqlite:${db}`, '--port', '0'], { env }),
       startCli(
         [
           'login',
@@ -243,11 +248,35 @@ describe('login', () => {
     expect(saved.every((t) => t.refreshToken && t.accessToken && t.clientId === CLIENT_ID)).toBe(true);
   });
 
+  test('listens on the documented port 8765 by default and prints the exact redirect URI to register', async () => {
+    const db = `sqlite:${join(temp.dir, 'login-default.db')}`;
+    const running = startCli(['login', '--no-open', '--store', db], { env });
+    const text = await running.waitFor(authUrl);
+    expect(text).toContain('Redirect URI: http://127.0.0.1:8765/callback\n');
+    expect(text).toContain('(register exactly this URI for the client in the Zoho API console');
+    const link = new URL(authUrl.exec(text)?.[1] ?? '');
+    expect(link.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:8765/callback');
+    // The same port for a second login at once: refused, naming the way out.
+    const second = await runCli(['login', '--no-open', '--store', db], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("Cannot listen for Zoho's callback on 127.0.0.1:8765: EADDRINUSE");
+    expect(second.stderr).toContain('or --port 0 for a random one');
+    expect((await fetch(link)).status).toBe(200);
+    expect((await running.result).code).toBe(0);
+    const random = startCli(['login', '--no-open', '--store', db, '--port', '0', '--timeout', '1s'], { env });
+    const randomText = await random.waitFor(authUrl);
+    expect(randomText).toMatch(/Redirect URI: http:\/\/127\.0\.0\.1:\d+\/callback\n/);
+    expect(randomText).not.toContain(':8765/');
+    expect(randomText).toContain('a random port, as --port 0 asks');
+    expect((await random.result).code).toBe(1);
+  });
+
   test('refuses a callback with the wrong state or a Zoho error, and gives up after --timeout', async () => {
     const db = `sqlite:${join(temp.dir, 'login-refused.db')}`;
-    const forged = startCli(['login', '--no-open', '--store', db], { env });
-    const denied = startCli(['login', '--no-open', '--store', db], { env });
-    const [timedOut] = await Promise.all([runCli(['login', '--no-open', '--store', db, '--timeout', '1s'], { env })]);
+    const exchangesBefore = emulator.counters.grantExchanges;
+    const forged = startCli(['login', '--no-open', '--store', db, '--port', '0'], { env });
+    const denied = startCli(['login', '--no-open', '--store', db, '--port', '0'], { env });
+    const [timedOut] = await Promise.all([runCli(['login', '--no-open', '--store', db, '--timeout', '1s', '--port', '0'], { env })]);
     expect(timedOut.code).toBe(1);
     expect(timedOut.stderr).toContain('No sign-in arrived within 1s');
 
@@ -267,7 +296,7 @@ describe('login', () => {
     const deniedResult = await denied.result;
     expect(deniedResult.code).toBe(1);
     expect(deniedResult.stderr).toContain('Zoho did not grant access: access_denied');
-    expect(emulator.counters.grantExchanges).toBeLessThanOrEqual(2); // nothing exchanged here
+    expect(emulator.counters.grantExchanges).toBe(exchangesBefore); // nothing exchanged here
   });
 });
 

@@ -1,4 +1,5 @@
 /** `ztoken demo` end to end: the narrated lifecycle on a SQLite file, rerun on the same file. */
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
@@ -13,7 +14,7 @@ describe('ztoken demo', () => {
   test.concurrent('runs the whole lifecycle in under 15 s, reruns on the same file, and prints no secret', async () => {
     const db = join(temp.dir, 'demo.db');
     const first = await runCli(['demo', '--store', `sqlite:${db}`], { timeoutMs: 30_000 });
-    expect(first.stderr).toBe('');
+    expect(first.stderr).toBe(`New token store sqlite:${db}: it did not exist, so it is created.\n`);
     expect(first.code).toBe(0);
     expect(first.ms).toBeLessThan(15_000);
     const out = first.stdout;
@@ -30,6 +31,16 @@ describe('ztoken demo', () => {
     expect(out).toMatch(/Zoho now refuses Bob's old refresh token \(invalid_code\)/);
     expect(out).toMatch(/100 concurrent calls on an expired token +1 refresh, 100 x HTTP 200/);
     expect(out).toMatch(/401 INVALID_TOKEN recovered +1 refresh, 1 retry, HTTP 200/);
+    // Every call to the token endpoint is named, and the parts add up.
+    expect(out).toMatch(
+      /calls to the token endpoint +5 \(2 exchanges, 2 refreshes, 1 refused as invalid_code \(Bob's revoked refresh token\)\)\n/,
+    );
+    // The times it prints are by its moved clock, and it says so and what ztoken list will show.
+    expect(out).toContain(
+      "times left are by the emulator's clock, which step 3 moved 61 minutes ahead of this machine's: npm run ztoken -- list, on this machine's clock, shows 61 minutes more left",
+    );
+    expect(out).toContain(`see it with npm run ztoken -- list --store sqlite:${db}`);
+    expect(out.trimEnd().split('\n').at(-1)).toBe('Your own Zoho tokens: npm run ztoken -- login (all commands: npm run ztoken -- --help)');
     expect(out).not.toMatch(ANSI);
     expect(out).not.toContain('✗');
 
@@ -56,5 +67,25 @@ describe('ztoken demo', () => {
     expect(coloured.code).toBe(0);
     expect(coloured.stdout).toMatch(ANSI);
     expect(coloured.stdout).toContain('in memory: gone when the demo ends');
+  });
+
+  test.concurrent('by default keeps its data in a temporary store, says where, and leaves nothing behind', async () => {
+    const cwd = tempDir('ztoken-demo-cwd');
+    try {
+      const result = await runCli(['demo'], {
+        cwd: cwd.dir,
+        env: { ZTOKEN_STORE: `sqlite:${join(cwd.dir, 'mine.db')}` },
+        timeoutMs: 30_000,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      const where = /token store +sqlite:(\S+) +\(a temporary file, removed when the demo ends; --store URL keeps it\)/.exec(result.stdout);
+      expect(where).not.toBeNull();
+      expect(existsSync(where?.[1] ?? '/')).toBe(false);
+      expect(result.stdout).toContain("The demo's store was temporary and is removed: nothing is left behind.");
+      expect(readdirSync(cwd.dir)).toEqual([]); // neither ./zohooauth.db nor ZTOKEN_STORE's file
+    } finally {
+      cwd.remove();
+    }
   });
 });

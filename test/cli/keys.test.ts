@@ -104,7 +104,7 @@ describe('ztoken keygen', () => {
     expect(a.stdout).toMatch(/^k\d{8}-[0-9a-f]{4}:/);
     expect(named.stdout).toMatch(/^k7:/);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--id: Invalid key id');
+    expect(bad.stderr).toContain('ztoken: error: --id "not a key id" is not a key id: use 1 to 32 characters of A-Z a-z 0-9 _ -');
     expect(bad.stdout).toBe('');
     expect(help.stdout.replace(/\s+/g, ' ')).toContain('the one command that prints a secret');
     expect(help.stdout).toContain('--out <file>');

@@ -124,6 +124,7 @@ describe('ztoken migrate', () => {
 
   test.concurrent('refuses a wrong command line (exit 2) and names a store it cannot open (exit 1)', async () => {
     const from = `sqlite:${join(temp.dir, 'usage.db')}`;
+    await new SQLiteStore({ path: join(temp.dir, 'usage.db') }).close();
     const [noTarget, same, badScheme, unreachable] = await Promise.all([
       runCli(['migrate', '--from', from]),
       runCli(['migrate', '--from', from, '--to', from]),
@@ -137,7 +138,7 @@ describe('ztoken migrate', () => {
     expect(badScheme.code).toBe(2);
     expect(badScheme.stderr).toContain('supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: memory:');
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain('Cannot open SQLite database at /nonexistent-dir/tokens.db');
+    expect(unreachable.stderr).toContain('No SQLite database at /nonexistent-dir/tokens.db');
     for (const result of [noTarget, same, badScheme, unreachable]) expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -907,8 +907,11 @@ describe('ztoken commands', () => {
 
     // login: signed in through the browser flow, and refused by Zoho (wrong secret) with the page checked.
     const loginDb = join(temp.dir, 'cli-login.db');
-    const login = startCli(['login', '--no-open', '--user', 'cli-login', '--store', `sqlite:${loginDb}`, '--debug'], { env, ...CHILD });
-    const refusedLogin = startCli(['login', '--no-open', '--store', `sqlite:${loginDb}`], { env: wrongEnv, ...CHILD });
+    const login = startCli(['login', '--no-open', '--user', 'cli-login', '--store', `sqlite:${loginDb}`, '--debug', '--port', '0'], {
+      env,
+      ...CHILD,
+    });
+    const refusedLogin = startCli(['login', '--no-open', '--store', `sqlite:${loginDb}`, '--port', '0'], { env: wrongEnv, ...CHILD });
     const emulatorCommand = startCli(['emulator', '--port', '0'], { direct: true, ...CHILD });
     await Promise.all([signIn(login), signIn(refusedLogin), emulatorCommand.waitFor(/Press Ctrl-C to stop\./)]);
     emulatorCommand.child.kill('SIGTERM');

@@ -51,7 +51,7 @@ describe('openStore', () => {
     await store.close();
   });
 
-  it('mysql:, postgres: and redis: URLs configure their stores (no connection is made until used)', async () => {
+  it('mysql:, postgres: and redis: URLs configure their stores (SQL stores connect when first used, Redis at open)', async () => {
     const mysql = await openStore('mysql://zoho:p%40ss@db.example:3307/crm?table=tokens');
     expect(mysql).toBeInstanceOf(DBStore);
     expect((mysql as DBStore).table).toBe('tokens');

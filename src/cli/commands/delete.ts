@@ -16,7 +16,7 @@ export function registerDelete(program: Command, cli: CliRuntime): void {
   command.action(async (idArg: string, opts: StoreFlags) => {
     const id = parseIdArg(idArg);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'read' });
     const token = await findOrFail(store, id, url);
     await store.deleteToken(id);
     const { out } = cli;

@@ -1,10 +1,14 @@
 /**
  * `ztoken demo` (what `npm start` runs): the whole lifecycle on a real store and the embedded
- * Zoho emulator, narrated, in a few seconds. Every figure it prints is measured, and it checks
+ * Zoho emulator, narrated, in a few seconds. Unless --store names one, the store is a SQLite file
+ * in a temporary folder, removed at the end: the emulator's client and tokens never land in the
+ * user's real store, where a later `ztoken refresh` would send them to Zoho. Every figure it prints is measured, and it checks
  * what it claims: if a step does not behave (e.g. 100 calls cause more than one refresh), it
  * says so and exits 1.
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { ZohoOAuthError } from '../../errors.js';
@@ -12,7 +16,8 @@ import { TokenManager } from '../../manager/token-manager.js';
 import type { TokenStore } from '../../store.js';
 import { DEFAULT_STORE_URL, describeStoreUrl } from '../../stores/url.js';
 import { redact, type StoredToken } from '../../token.js';
-import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../zoho/emulator/index.js';
+import { DEFAULT_CLIENT, type Emulator, type EmulatorCounters, startEmulator } from '../../zoho/emulator/index.js';
+import { cliCommand } from '../cli-command.js';
 import { addDebugOption, addExamples, type CliRuntime, openCliStore } from '../context.js';
 import { EXIT_FAILURE } from '../errors.js';
 import type { Output } from '../output.js';
@@ -74,9 +79,31 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-export async function runDemo(cli: CliRuntime, storeUrl: string): Promise<number> {
+/** A SQLite file in a new temporary folder, removed when the command ends. */
+function temporaryStore(cli: CliRuntime): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ztoken-demo-'));
+  cli.onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return `sqlite:${join(dir, 'zohooauth.db')}`;
+}
+
+/** What the token endpoint was asked, every call named: the parts add up to the total. */
+export function tokenEndpointCalls(counters: EmulatorCounters): string {
+  const parts: string[] = [`${counters.grantExchanges} exchanges`, `${counters.refreshes} refreshes`];
+  if (counters.throttled > 0) parts.push(`${counters.throttled} throttled`);
+  let named = counters.grantExchanges + counters.refreshes + counters.throttled;
+  for (const [reason, count] of Object.entries(counters.rejected)) {
+    parts.push(`${count} refused as ${reason}${reason === 'invalid_code' ? " (Bob's revoked refresh token)" : ''}`);
+    named += count;
+  }
+  if (counters.tokenRequests > named) parts.push(`${counters.tokenRequests - named} other`);
+  return `${counters.tokenRequests} (${parts.join(', ')})`;
+}
+
+export async function runDemo(cli: CliRuntime, requestedStore: string | undefined): Promise<number> {
   const started = performance.now();
   const { out } = cli;
+  const temporary = requestedStore === undefined;
+  const storeUrl = requestedStore ?? temporaryStore(cli);
   const c = out.c;
   const say = new Narrator(out);
   out.addSecret(DEFAULT_CLIENT.clientSecret);
@@ -84,9 +111,10 @@ export async function runDemo(cli: CliRuntime, storeUrl: string): Promise<number
   out.line(`${c.bold('ztoken demo')}: the whole Zoho token lifecycle, on a real store and the embedded Zoho emulator`);
   const emulator: Emulator = await startEmulator();
   cli.onCleanup(() => emulator.close());
-  const store = await openCliStore(cli, storeUrl);
+  const store = await openCliStore(cli, storeUrl, { access: 'write', sayCreated: !temporary });
   out.line(`   Zoho emulator  ${emulator.url}  (accounts server and CRM API, in this process)`);
-  out.line(`   token store    ${describeStoreUrl(storeUrl)}  (${storeLocation(storeUrl)})`);
+  const where = temporary ? `a temporary file, removed when the demo ends; --store URL keeps it` : storeLocation(storeUrl);
+  out.line(`   token store    ${describeStoreUrl(storeUrl)}  (${where})`);
   // Rerunning must work: the demo only ever touches tokens of the emulator's own client.
   const leftovers = await demoTokens(store);
   for (const token of leftovers) await store.deleteToken(token.id);
@@ -189,6 +217,11 @@ export async function runDemo(cli: CliRuntime, storeUrl: string): Promise<number
       .map((line) => `   ${line}`)
       .join('\n'),
   );
+  const moved = `${HOUR_AND_A_MINUTE / 60_000} minutes`;
+  say.info(
+    `times left are by the emulator's clock, which step 3 moved ${moved} ahead of this machine's` +
+      (temporary ? '' : `: ${cliCommand()} list, on this machine's clock, shows ${moved} more left`),
+  );
 
   // 7. Bob leaves: revoked at Zoho, then deleted locally.
   say.step(7, 'Revoke Bob: at Zoho first, then in the store');
@@ -228,7 +261,8 @@ export async function runDemo(cli: CliRuntime, storeUrl: string): Promise<number
       `${burstRefreshes} refresh, ${burstOk} x HTTP 200, ${Math.round(burstMs)} ms`,
     ],
     ['401 INVALID_TOKEN recovered', `${recoveryRefreshes} refresh, 1 retry, HTTP ${recovered.status}`],
-    ['calls to the token endpoint', `${counters.tokenRequests} (${counters.grantExchanges} exchanges, ${counters.refreshes} refreshes)`],
+    ['calls to the token endpoint', tokenEndpointCalls(counters)],
+    ['revocations', String(counters.revocations)],
     ['CRM API calls', String(counters.apiCalls)],
     ['revoked', `1 user (Bob); ${remaining.length} demo token left in the store`],
     ['total time', seconds(total)],
@@ -240,15 +274,15 @@ export async function runDemo(cli: CliRuntime, storeUrl: string): Promise<number
     return EXIT_FAILURE;
   }
   const location = storeLocation(storeUrl);
-  if (location.startsWith('in memory')) {
-    out.line('The store was in memory: nothing is left behind.');
+  const ztoken = cliCommand();
+  if (temporary || location.startsWith('in memory')) {
+    out.line(`The demo's store was ${temporary ? 'temporary and is removed' : 'in memory'}: nothing is left behind.`);
   } else {
-    // From a checkout the CLI runs from source; installed, it is the `ztoken` command.
-    const ztoken = /\.ts$/.test(process.argv[1] ?? '') ? 'npx tsx src/cli/main.ts' : 'ztoken';
     const storeFlag = storeUrl === DEFAULT_STORE_URL ? '' : ` --store ${describeStoreUrl(storeUrl)}`;
     out.line(`Alice's token stays in the ${location}: see it with ${c.bold(`${ztoken} list${storeFlag}`)}`);
     out.line(c.dim('(a new demo run first removes the tokens an earlier one left)'));
   }
+  out.line(`Your own Zoho tokens: ${c.bold(`${ztoken} login`)} (all commands: ${c.bold(`${ztoken} --help`)})`);
   return 0;
 }
 
@@ -256,14 +290,10 @@ export function registerDemo(program: Command, cli: CliRuntime): void {
   const command = program
     .command('demo')
     .description('run the whole token lifecycle against the embedded Zoho emulator, narrated (npm start)')
-    .option(
-      '--store <url>',
-      'token store for the demo (ZTOKEN_STORE is ignored: the demo never touches your store by accident)',
-      DEFAULT_STORE_URL,
-    );
+    .option('--store <url>', 'token store for the demo (default: a temporary SQLite file, removed at the end; ZTOKEN_STORE is ignored)');
   addDebugOption(command);
   addExamples(command, ['ztoken demo', 'ztoken demo --store sqlite::memory:', 'NO_COLOR=1 ztoken demo --store sqlite:/tmp/demo.db']);
-  command.action(async (opts: { store: string }) => {
+  command.action(async (opts: { store?: string }) => {
     cli.exitCode = await runDemo(cli, opts.store);
   });
 }

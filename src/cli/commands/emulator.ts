@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { redact } from '../../token.js';
 import { DEFAULT_CLIENT, DEFAULT_USERS, startEmulator } from '../../zoho/emulator/index.js';
 import { addDebugOption, addExamples, type CliRuntime } from '../context.js';
+import { UsageError } from '../errors.js';
 
 /** A TCP port, 0..65535 (0: a free one). */
 export function parsePort(text: string): number {
@@ -32,13 +33,23 @@ export function registerEmulator(program: Command, cli: CliRuntime): void {
     .description('run the Zoho emulator (accounts server + CRM API, with every Zoho limit) until Ctrl-C')
     .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--show-secret', "print the emulator client's secret whole");
+    .option('--show-secret', "print the emulator client's secret whole")
+    .option('--print-env', "print the shell settings that point ztoken at this emulator's client (secret included), and exit");
   addDebugOption(command);
   addExamples(command, [
-    'ztoken emulator --port 8089',
-    'ZOHO_ACCOUNTS_URL=http://127.0.0.1:8089 ztoken exchange --grant-token "$(curl -s -X POST http://127.0.0.1:8089/__emulator/grant | jq -r .code)"',
+    'ztoken emulator --port 8089 &                       # the emulator, in the background',
+    'eval "$(ztoken emulator --port 8089 --print-env)"   # ZOHO_ACCOUNTS_URL, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET',
+    'ztoken exchange --grant-token "$(curl -s -X POST http://127.0.0.1:8089/__emulator/grant | jq -r .code)" --store sqlite:./emulator.db',
   ]);
-  command.action(async (opts: { port: number; host: string; showSecret?: boolean }) => {
+  command.action(async (opts: { port: number; host: string; showSecret?: boolean; printEnv?: boolean }) => {
+    if (opts.printEnv) {
+      if (opts.port === 0) throw new UsageError('--print-env needs the --port the emulator listens on');
+      const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+      cli.out.line(
+        `export ZOHO_ACCOUNTS_URL=http://${host}:${opts.port} ZOHO_CLIENT_ID=${DEFAULT_CLIENT.clientId} ZOHO_CLIENT_SECRET=${DEFAULT_CLIENT.clientSecret}`,
+      );
+      return;
+    }
     const stop = untilSignal();
     const emulator = await startEmulator({ port: opts.port, host: opts.host });
     cli.onCleanup(() => emulator.close());

@@ -43,7 +43,7 @@ export function registerExchange(program: Command, cli: CliRuntime): void {
     cli.out.addSecret(opts.grantToken);
     const client = resolveClient(cli, opts);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'write' });
     const manager = createManager(cli, store, client, { redirectUrl: opts.redirectUri });
     // authorize() returns the stored token for a grant exchanged before, and saves (and says so
     // with a 'save' event) only when it exchanged the code now.

@@ -67,7 +67,12 @@ first everywhere, then last, then run ztoken rotate-key (see docs/security.md).`
     try {
       key = generateKey(opts.id);
     } catch (error) {
-      if (error instanceof TokenStoreError) throw new UsageError(`--id: ${error.message}`);
+      // The id was typed on this command line and names a key, it is no secret: show it.
+      if (error instanceof TokenStoreError) {
+        throw new UsageError(`--id ${JSON.stringify(opts.id)} is not a key id: use 1 to 32 characters of A-Z a-z 0-9 _ -`, {
+          cause: error,
+        });
+      }
       throw error;
     }
     const { out } = cli;

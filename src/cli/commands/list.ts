@@ -15,7 +15,7 @@ export function registerList(program: Command, cli: CliRuntime): void {
   addExamples(command, ['ztoken list', 'ztoken list --json', 'ztoken list --store postgres://app@db:5432/crm?table=oauthtoken']);
   command.action(async (opts: StoreFlags & { json?: boolean }) => {
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'read' });
     const tokens = await store.getTokens();
     const now = Date.now();
     const { out } = cli;

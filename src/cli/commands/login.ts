@@ -31,6 +31,12 @@ import { printSaved } from './exchange.js';
 
 export const DEFAULT_SCOPE = 'ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/**
+ * The callback port when neither --port nor --redirect-uri names one. Zoho accepts only a redirect
+ * URI registered for the client, port included, so the default is fixed (and documented):
+ * register http://127.0.0.1:8765/callback once. --port 0 picks a random free port.
+ */
+export const DEFAULT_LOGIN_PORT = 8765;
 
 interface LoginFlags extends StoreFlags, ClientFlags {
   scope: string;
@@ -48,7 +54,7 @@ interface Callback {
   bindHost: string;
 }
 
-/** The redirect URI: --redirect-uri (a loopback http URL), else http://127.0.0.1:PORT/callback. */
+/** The redirect URI: --redirect-uri (a loopback http URL), else http://127.0.0.1:PORT/callback (PORT default 8765). */
 export function plannedRedirect(flags: { port?: number; redirectUri?: string }): Callback {
   if (flags.redirectUri) {
     let uri: URL;
@@ -68,7 +74,7 @@ export function plannedRedirect(flags: { port?: number; redirectUri?: string }):
     if (uri.port === '' && flags.port !== undefined) uri.port = String(flags.port);
     return { redirectUri: uri, bindHost: uri.hostname === '[::1]' ? '::1' : '127.0.0.1' };
   }
-  return { redirectUri: new URL(`http://127.0.0.1:${flags.port ?? 0}/callback`), bindHost: '127.0.0.1' };
+  return { redirectUri: new URL(`http://127.0.0.1:${flags.port ?? DEFAULT_LOGIN_PORT}/callback`), bindHost: '127.0.0.1' };
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {
@@ -76,7 +82,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         new CliError(`Cannot listen for Zoho's callback on ${host}:${port}: ${error.code ?? error.message}`, {
-          hint: 'Pick another port with --port.',
+          hint: 'Pick another port with --port N (and register http://127.0.0.1:N/callback for the client), or --port 0 for a random one.',
         }),
       ),
     );
@@ -116,7 +122,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     .command('login')
     .description('sign in with the browser (authorization-code flow) and save the tokens')
     .option('--scope <scopes>', 'comma-separated Zoho scopes', DEFAULT_SCOPE)
-    .option('--port <n>', 'port of the local callback server (default: a free one)', parsePort)
+    .option('--port <n>', `port of the local callback server (default ${DEFAULT_LOGIN_PORT}; 0: a random free one)`, parsePort)
     .option('--redirect-uri <url>', 'loopback redirect URI registered for the client (default http://127.0.0.1:PORT/callback)')
     .option('--user <name>', "user name to save the token under (default: Zoho's email:zgid)")
     .option('--login-hint <email>', 'account to suggest on the sign-in page')
@@ -134,7 +140,8 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
   addClientOptions(command);
   addDebugOption(command);
   addExamples(command, [
-    'ztoken login --port 8765   # register http://127.0.0.1:8765/callback as the redirect URI',
+    'ztoken login               # register http://127.0.0.1:8765/callback as the redirect URI',
+    'ztoken login --port 9000   # register http://127.0.0.1:9000/callback instead',
     'ztoken login --redirect-uri http://localhost:8080/oauth/callback --dc EU',
     'ztoken login --scope ZohoCRM.modules.ALL,ZohoCRM.settings.ALL --no-open',
   ]);
@@ -142,7 +149,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     const client = resolveClient(cli, opts);
     const planned = plannedRedirect(opts);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'write' });
     const accountsUrl = client.accountsUrl ?? accountsUrlFor(client.dataCenter ?? 'US');
     const state = randomBytes(24).toString('base64url');
 
@@ -152,6 +159,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     });
     let handled = false;
     const redirectUri = planned.redirectUri;
+    const randomPort = redirectUri.port === '0';
     const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const requestUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (req.method !== 'GET' || requestUrl.pathname !== redirectUri.pathname) {
@@ -236,6 +244,14 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     }).toString();
 
     const { out } = cli;
+    out.line(`Redirect URI: ${out.c.bold(redirectUri.toString())}`);
+    out.line(
+      out.c.dim(
+        randomPort
+          ? '  (a random port, as --port 0 asks: Zoho accepts it only if exactly this URI is registered for the client)'
+          : '  (register exactly this URI for the client in the Zoho API console: https://api-console.zoho.com)',
+      ),
+    );
     out.line('Open this URL in a browser to sign in to Zoho:');
     out.line(`  ${out.c.cyan(auth.toString())}`);
     out.line(

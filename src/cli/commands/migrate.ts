@@ -107,8 +107,8 @@ export function registerMigrate(program: Command, cli: CliRuntime): void {
     const { out } = cli;
     const from = describeStoreUrl(opts.from);
     const to = describeStoreUrl(opts.to);
-    const source = await openCliStore(cli, opts.from);
-    const target = await openCliStore(cli, opts.to);
+    const source = await openCliStore(cli, opts.from, { access: 'use' });
+    const target = await openCliStore(cli, opts.to, { access: 'write' });
     const tokens = await source.getTokens();
     const interrupt = interruptSwitch(out);
     cli.onCleanup(() => interrupt.dispose());

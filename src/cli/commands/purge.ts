@@ -47,7 +47,7 @@ export function registerPurge(program: Command, cli: CliRuntime): void {
     }
     const url = storeUrlOf(opts);
     const shown = describeStoreUrl(url);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'read' });
     const now = Date.now();
     const selected = selectForPurge(await store.getTokens(), opts, now);
     const { out } = cli;

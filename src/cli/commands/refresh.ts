@@ -32,13 +32,18 @@ export function registerRefresh(program: Command, cli: CliRuntime): void {
   command.action(async (idArg: string, opts: StoreFlags & ClientFlags) => {
     const id = parseIdArg(idArg);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'use' });
     const token = await findOrFail(store, id, url);
     const client = resolveClient(cli, opts, token);
     // An infinite skew makes every token "due": the manager's own refresh path (under the
     // store's lock), forced. A token with time left is refreshed in the background: settle()
     // waits for it, and the store then holds the outcome.
-    const manager = createManager(cli, store, client, { refreshSkewMs: Number.POSITIVE_INFINITY, resolveUserName: false });
+    // The command reports a failed refresh itself (below): the manager's warning would tell it twice.
+    const manager = createManager(cli, store, client, {
+      refreshSkewMs: Number.POSITIVE_INFINITY,
+      resolveUserName: false,
+      logger: cli.logger({ warnings: 'debug' }),
+    });
     // A throttled or unreachable Zoho makes the manager keep serving a still-valid token; here
     // that is a failed refresh, and the reason comes with its 'error' event.
     let absorbed: Error | undefined;

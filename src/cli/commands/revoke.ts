@@ -29,7 +29,7 @@ export function registerRevoke(program: Command, cli: CliRuntime): void {
   command.action(async (idArg: string, opts: StoreFlags & ClientFlags) => {
     const id = parseIdArg(idArg);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'use' });
     const token = await findOrFail(store, id, url);
     const client = resolveClient(cli, opts, token);
     const manager = createManager(cli, store, client, { resolveUserName: false });

@@ -59,7 +59,7 @@ Once it reports every token under the newest key, older keys can be removed from
         hint: 'Add ?encrypt=1 to the store URL, e.g. --store "sqlite:./zohooauth.db?encrypt=1" (quote it in the shell). On a store with plaintext tokens, rotate-key encrypts them.',
       });
     }
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'use' });
     if (!(store instanceof EncryptedStore)) throw new CliError(`${shown} did not open as an encrypted store`);
     const { out } = cli;
     const newest = store.keyIds[store.keyIds.length - 1] ?? '';

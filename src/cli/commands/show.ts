@@ -16,7 +16,7 @@ export function registerShow(program: Command, cli: CliRuntime): void {
   command.action(async (idArg: string, opts: StoreFlags & { json?: boolean }) => {
     const id = parseIdArg(idArg);
     const url = storeUrlOf(opts);
-    const store = await openCliStore(cli, url);
+    const store = await openCliStore(cli, url, { access: 'read' });
     const token = await findOrFail(store, id, url);
     const now = Date.now();
     if (opts.json) cli.out.json(tokenJson(token, now));

@@ -107,7 +107,7 @@ export function registerVerify(program: Command, cli: CliRuntime): void {
     out.line(`Verifying ${shown}`);
     let store: TokenStore;
     try {
-      store = await openCliStore(cli, url);
+      store = await openCliStore(cli, url, { access: 'read' });
     } catch (error) {
       out.line(out.fail(`open the store: ${describeError(error, { storeUrls: [url], secrets: out.secrets }).message}`));
       cli.exitCode = EXIT_FAILURE;

@@ -6,6 +6,10 @@
  * the server is down would wait for minutes. So every call first waits for a ready connection
  * for at most `connectTimeoutMs`, each command has a timeout, and a dropped connection
  * (a restart, CLIENT KILL) is re-opened in the background for the next call.
+ *
+ * ioredis treats a failed SELECT as a warning and goes on in db 0, which may hold another
+ * application's data; it retries a refused AUTH forever. Either failure, at the first connection
+ * or at any reconnection, stops the connection for good: every call fails with what was refused.
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../../errors.js';
@@ -32,6 +36,11 @@ const CONNECTION_LOST = /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stre
 /** The server cannot be used now (reported as UNAVAILABLE, not retried). */
 const SERVER_TROUBLE = /ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Command timed out|socket/i;
 
+/** The commands that set a connection up; ioredis names the one that failed on its error. */
+const SETUP_COMMANDS = new Set(['auth', 'hello', 'select']);
+/** HELLO refused because the server speaks only RESP2: ioredis falls back, nothing is wrong. */
+const PROTOCOL_FALLBACK = /NOPROTO|unknown command/i;
+
 /** Backs off 50 ms, 100 ms, ... up to 0.5 s between reconnection attempts, forever. */
 function reconnectDelay(attempt: number): number {
   return Math.min(25 * 2 ** Math.min(attempt, 5), 500);
@@ -42,12 +51,20 @@ export class RedisConnection {
   /** Host and port (and db), for messages: never the password. */
   readonly address: string;
   private readonly owned: boolean;
+  private readonly db: number;
   private readonly connectTimeoutMs: number;
   private readonly secrets: string[];
   private lastError: string | undefined;
   private readyPromise: Promise<Redis> | undefined;
+  /** Why the connection was stopped (a refused SELECT or AUTH); set once, never cleared. */
+  private setupFailure: TokenStoreError | undefined;
+  private readonly stopWaiters = new Set<(error: TokenStoreError) => void>();
   private readonly recordError = (error: Error) => {
     this.lastError = this.scrub(error?.message ?? String(error));
+    const command = (error as { command?: { name?: unknown } } | undefined)?.command?.name;
+    if (typeof command === 'string' && SETUP_COMMANDS.has(command.toLowerCase()) && !PROTOCOL_FALLBACK.test(this.lastError)) {
+      this.stop(command.toLowerCase(), this.lastError);
+    }
   };
 
   constructor(options: RedisConnectionOptions) {
@@ -85,6 +102,7 @@ export class RedisConnection {
       );
     }
     this.secrets = [o.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
+    this.db = o.db ?? 0;
     const db = o.db ? ` db ${o.db}` : '';
     this.address = o.path ? `${o.path}${db}` : `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${db}`;
     // ioredis prints "Unhandled error event" without a listener; ours records the last error.
@@ -100,17 +118,45 @@ export class RedisConnection {
   async run<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
     let deadline: number | undefined;
     for (;;) {
+      if (this.setupFailure) throw this.setupFailure;
       const client = this.client.status === 'ready' ? this.client : await this.waitReady(deadline);
+      if (this.setupFailure) throw this.setupFailure;
       try {
         return await fn(client);
       } catch (error) {
+        if (this.setupFailure) throw this.setupFailure;
         deadline ??= Date.now() + this.connectTimeoutMs;
         if (!isConnectionLost(error) || Date.now() >= deadline) throw error;
       }
     }
   }
 
+  /** Waits for a ready connection: the store's open (a refused SELECT or AUTH fails it at once). */
+  async connect(): Promise<void> {
+    await this.run(async () => undefined);
+  }
+
+  /**
+   * Stops the connection after a refused setup step, so no command runs in db 0 or as another
+   * user: a connection the store opened is dropped (its queued commands fail), every waiting and
+   * later call fails with why.
+   */
+  private stop(command: string, detail: string): void {
+    if (this.setupFailure) return;
+    const step = command === 'select' ? `SELECT ${this.db} (the db of the URL)` : 'AUTH (the user name and password of the URL)';
+    const fix =
+      command === 'select' ? 'use a db index the server has (redis-cli CONFIG GET databases)' : 'check the user name and password';
+    this.setupFailure = new TokenStoreError(
+      'UNAVAILABLE',
+      `Redis at ${this.address} refused ${step}: ${detail}. The store stopped so that nothing is read or written elsewhere; ${fix}`,
+    );
+    if (this.owned) this.client.disconnect();
+    for (const reject of this.stopWaiters) reject(this.setupFailure);
+    this.stopWaiters.clear();
+  }
+
   private waitReady(deadline = Date.now() + this.connectTimeoutMs): Promise<Redis> {
+    if (this.setupFailure) return Promise.reject(this.setupFailure);
     const client = this.client;
     if (client.status === 'end') {
       if (!this.owned) return Promise.reject(this.unavailable('the ioredis client given to RedisStore was closed'));
@@ -119,7 +165,10 @@ export class RedisConnection {
     if (client.status === 'wait') client.connect().catch(() => undefined);
     if (client.status === 'ready') return Promise.resolve(client);
     let timer: NodeJS.Timeout | undefined;
+    let onStop: ((error: TokenStoreError) => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
+      onStop = reject;
+      this.stopWaiters.add(reject);
       timer = setTimeout(
         () => {
           const why = this.lastError ? `: ${this.lastError}` : '';
@@ -128,7 +177,10 @@ export class RedisConnection {
         Math.max(0, deadline - Date.now()),
       );
     });
-    return Promise.race([this.nextReady(), timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([this.nextReady(), timeout]).finally(() => {
+      clearTimeout(timer);
+      if (onStop) this.stopWaiters.delete(onStop);
+    });
   }
 
   /** One 'ready' listener shared by every waiting call, however many there are. */

@@ -65,6 +65,8 @@ export interface AsyncSqlStoreConfig {
   driver: SqlDriver;
   table: string;
   schema?: string;
+  /** Create the table when it is missing (default true); false: a missing table is NOT_FOUND. */
+  create?: boolean;
 }
 
 export class AsyncSqlStore implements TokenStore {
@@ -76,6 +78,7 @@ export class AsyncSqlStore implements TokenStore {
   private readonly idWindowSql: string;
   private readonly greaterIdSql: string;
   private ready: Promise<Prepared> | null = null;
+  private readonly create: boolean;
   /**
    * The largest numeric id this store knows of, or null when unknown. Only used where the
    * database cannot find the largest numeric id through an index (MySQL): see newId.
@@ -84,6 +87,7 @@ export class AsyncSqlStore implements TokenStore {
 
   constructor(config: AsyncSqlStoreConfig) {
     this.driver = config.driver;
+    this.create = config.create ?? true;
     this.guard = new ClosedGuard(config.driver.storeName);
     const d = config.driver.dialect;
     this.sql = buildTokenSql(d, config.table, config.schema === undefined ? {} : { schema: config.schema });
@@ -96,6 +100,15 @@ export class AsyncSqlStore implements TokenStore {
     this.greaterIdSql =
       `SELECT 1 AS found FROM ${this.sql.table} WHERE (LENGTH(${id}) > ${d.param(1)} OR (LENGTH(${id}) = ${d.param(2)} AND ${id} > ${d.param(3)}))` +
       ` AND ${d.numericIdTest(id)} LIMIT 1`;
+  }
+
+  /**
+   * Connects and prepares the table now instead of at the first call (openStore does): an
+   * unreachable server, or a missing table when the store may not create it, fails here.
+   */
+  async open(): Promise<void> {
+    this.guard.check();
+    await this.read('open', () => Promise.resolve(null));
   }
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
@@ -308,7 +321,7 @@ export class AsyncSqlStore implements TokenStore {
 
   private prepared(): Promise<Prepared> {
     if (!this.ready) {
-      const ready = this.driver.prepareTable(this.sql, this.idNumber).then((info) => this.buildStatements(info));
+      const ready = this.driver.prepareTable(this.sql, this.idNumber, this.create).then((info) => this.buildStatements(info));
       this.ready = ready;
       // A failed preparation (server down, no privileges) is tried again by the next call.
       ready.catch(() => {

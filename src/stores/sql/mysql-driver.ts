@@ -198,8 +198,8 @@ export class MySqlDriver implements SqlDriver {
     }
   }
 
-  prepareTable(sql: TokenSql): Promise<TableInfo> {
-    return prepareMySqlTable(this, sql, this.options.table);
+  prepareTable(sql: TokenSql, _idNumberExpression: string, create: boolean): Promise<TableInfo> {
+    return prepareMySqlTable(this, sql, this.options.table, create);
   }
 
   async openLockSession(): Promise<LockSession> {

@@ -7,6 +7,7 @@
 import { TokenStoreError } from '../../errors.js';
 import { COLUMN_NAMES, type ColumnName } from '../../token.js';
 import type { TokenSql } from './dialect.js';
+import { missingTable } from './missing-table.js';
 import type { SqlRunner, TableInfo } from './sql-driver.js';
 
 const LOOKUP_COLUMNS: readonly ColumnName[] = ['user_name', 'refresh_token', 'access_token', 'grant_token'];
@@ -20,9 +21,15 @@ interface ColumnInfo {
   coll: string | null;
 }
 
-export async function prepareMySqlTable(db: SqlRunner & { where: string }, sql: TokenSql, table: string): Promise<TableInfo> {
+export async function prepareMySqlTable(
+  db: SqlRunner & { where: string },
+  sql: TokenSql,
+  table: string,
+  create: boolean,
+): Promise<TableInfo> {
   let columns = await describeColumns(db, table);
   if (columns.length === 0) {
+    if (!create) throw missingTable(db.where);
     await db.query(`${sql.createTable} ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
     columns = await describeColumns(db, table);
   }

@@ -145,8 +145,8 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  prepareTable(sql: TokenSql, idNumberExpression: string): Promise<TableInfo> {
-    return preparePostgresTable(this, sql, this.options.table, idNumberExpression);
+  prepareTable(sql: TokenSql, idNumberExpression: string, create: boolean): Promise<TableInfo> {
+    return preparePostgresTable(this, sql, this.options.table, idNumberExpression, create);
   }
 
   async openLockSession(): Promise<LockSession> {

@@ -7,14 +7,22 @@
 import { TokenStoreError } from '../../errors.js';
 import { COLUMN_NAMES, type ColumnName } from '../../token.js';
 import type { TokenSql } from './dialect.js';
+import { missingTable } from './missing-table.js';
 import type { SqlDriver, TableInfo } from './sql-driver.js';
 
 /** Insufficient privilege, a concurrent creator won (duplicate relation / catalog row). */
 const IGNORED_INDEX_STATES = new Set(['42501', '42P07', '23505']);
 
-export async function preparePostgresTable(db: SqlDriver, sql: TokenSql, table: string, idNumberExpression: string): Promise<TableInfo> {
+export async function preparePostgresTable(
+  db: SqlDriver,
+  sql: TokenSql,
+  table: string,
+  idNumberExpression: string,
+  create: boolean,
+): Promise<TableInfo> {
   const exists = async () => (await db.query('SELECT to_regclass($1) AS oid', [sql.table]))[0]?.oid != null;
   if (!(await exists())) {
+    if (!create) throw missingTable(db.where);
     await db.transaction(async (tx) => {
       await tx.serialize(`ztoken:schema:${sql.table}`);
       await tx.query(sql.createTable);

@@ -100,8 +100,11 @@ export interface SqlDriver extends SqlRunner {
   readonly slowMaxId: boolean;
   /** Runs fn in a transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
-  /** Creates the table when missing, adds lookup indexes when allowed, and describes it. */
-  prepareTable(sql: TokenSql, idNumberExpression: string): Promise<TableInfo>;
+  /**
+   * Creates the table when missing (unless `create` is false: then a missing table is NOT_FOUND),
+   * adds lookup indexes when allowed, and describes it.
+   */
+  prepareTable(sql: TokenSql, idNumberExpression: string, create: boolean): Promise<TableInfo>;
   /**
    * Opens a dedicated session for withLock; the first one of a store also makes sure the lock side
    * table exists (lock-expiry.ts), or finds that it may not be created (locks then go unrecorded).
