@@ -3,6 +3,8 @@ export {
   ReauthorizationRequiredError,
   TokenStoreError,
   type TokenStoreReason,
+  UntrustedHostError,
+  type UntrustedHostReason,
   ZohoNetworkError,
   type ZohoNetworkReason,
   ZohoOAuthError,
@@ -52,9 +54,25 @@ export {
   type OpenStoreOptions,
   SUPPORTED_SCHEMES,
 } from './stores/url.js';
-export { type Logger, TokenManager, type TokenManagerOptions } from './manager/token-manager.js';
+export {
+  type AuthorizeInput,
+  type Logger,
+  type ManagerFetchInit,
+  TokenManager,
+  type TokenManagerOptions,
+} from './manager/token-manager.js';
 export type { TokenSelector } from './manager/selector.js';
 export type { TokenEventInfo, TokenManagerEvents } from './manager/events.js';
 export { AccountsClient, type AccountsClientOptions, type TokenGrant } from './zoho/accounts.js';
-export { accountsUrlFor, apiDomainFor, type DataCenter, type Environment } from './zoho/datacenter.js';
+export {
+  accountsUrlFor,
+  apiDomainFor,
+  DATA_CENTERS,
+  type DataCenter,
+  dataCenterOfApiDomain,
+  type Environment,
+  parseDataCenter,
+} from './zoho/datacenter.js';
+export { type DataCenterUrlOverrides, type DataCenterUrls, type TokenLocation, ZohoHosts, type ZohoHostsOptions } from './zoho/hosts.js';
+export { apiBaseFor, PRODUCTS_LIST, type ZohoProduct } from './zoho/products.js';
 export { type Emulator, type EmulatorOptions, startEmulator } from './zoho/emulator/index.js';

@@ -10,6 +10,7 @@ import { type Logger, TokenManager, type TokenManagerOptions } from '../manager/
 import type { TokenStore } from '../store.js';
 import { DEFAULT_STORE_URL, describeStoreUrl, isEncryptedStoreUrl, KEY_FILE_ENV_VAR, openStore, SUPPORTED_SCHEMES } from '../stores/url.js';
 import type { OAuthToken } from '../token.js';
+import { ZohoHosts } from '../zoho/hosts.js';
 import { encryptedFieldsOf } from '../crypto/cipher.js';
 import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
 import { cliCommand } from './cli-command.js';
@@ -347,6 +348,21 @@ export function resolveClient(cli: CliRuntime, flags: ClientFlags, fallback?: OA
     settings.accountsUrl = accountsUrl.replace(/\/+$/, '');
   }
   return settings;
+}
+
+/**
+ * The DC table as this command sees it: --dc / ZOHO_DC and --accounts-url / ZOHO_ACCOUNTS_URL
+ * (an emulator) as the configured DC's override, for showing each token's DC. A setting that does
+ * not parse is left to the commands that use it to report; here it falls back to Zoho's table.
+ */
+export function cliHosts(cli: CliRuntime, flags: { dc?: string; accountsUrl?: string } = {}): ZohoHosts {
+  const dc = present(flags.dc ?? cli.env.ZOHO_DC);
+  const accountsUrl = present(flags.accountsUrl ?? cli.env.ZOHO_ACCOUNTS_URL);
+  try {
+    return new ZohoHosts({ dataCenter: dc ? parseDataCenter(dc) : undefined, accountsUrl });
+  } catch {
+    return new ZohoHosts();
+  }
 }
 
 export function createManager(

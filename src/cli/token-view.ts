@@ -4,7 +4,12 @@
  * secret redacted, in tables and in JSON alike.
  */
 import { InvalidArgumentError } from 'commander';
+import { UntrustedHostError } from '../errors.js';
 import { isExpired, type OAuthToken, redact, redactToken, type StoredToken } from '../token.js';
+import { ZohoHosts } from '../zoho/hosts.js';
+
+/** Zoho's table only: what a token's DC is when the command was given no --dc or --accounts-url. */
+const DEFAULT_HOSTS = new ZohoHosts();
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -60,24 +65,46 @@ export function shortClientId(clientId: string | undefined): string {
 }
 
 /** The columns of `ztoken list` and the demo's table. */
-export const TOKEN_TABLE_HEAD = ['id', 'user', 'client', 'api domain', 'expiry'];
+export const TOKEN_TABLE_HEAD = ['id', 'user', 'client', 'dc', 'api domain', 'expiry'];
 
-export function tokenRow(token: StoredToken, now: number, paint?: (state: ExpiryState, text: string) => string): string[] {
+/**
+ * A token's data center in words, decided by the one rule of src/zoho/hosts.ts: `EU`,
+ * `AU sandbox`, `US (default)` for a token that names none, `untrusted host` for a tampered one.
+ */
+export function dataCenterLabel(token: StoredToken, hosts: ZohoHosts = DEFAULT_HOSTS): string {
+  try {
+    const where = hosts.locate(token.apiDomain);
+    const env = where.environment === 'production' ? '' : ` ${where.environment}`;
+    return `${where.dataCenter}${env}${where.source === 'configured' ? ' (default)' : ''}`;
+  } catch (error) {
+    if (error instanceof UntrustedHostError) return 'untrusted host';
+    throw error;
+  }
+}
+
+export function tokenRow(
+  token: StoredToken,
+  now: number,
+  paint?: (state: ExpiryState, text: string) => string,
+  hosts: ZohoHosts = DEFAULT_HOSTS,
+): string[] {
   const status = expiryStatus(token, now);
   return [
     token.id,
     token.userName ?? '-',
     shortClientId(token.clientId),
+    dataCenterLabel(token, hosts),
     token.apiDomain ?? '-',
     paint ? paint(status.state, status.text) : status.text,
   ];
 }
 
 /** The JSON form of a token: secrets redacted, plus the expiry in words and as ISO time. */
-export function tokenJson(token: StoredToken, now: number): Record<string, unknown> {
+export function tokenJson(token: StoredToken, now: number, hosts: ZohoHosts = DEFAULT_HOSTS): Record<string, unknown> {
   const status = expiryStatus(token, now);
   return {
     ...redactToken(token),
+    dataCenter: dataCenterLabel(token, hosts),
     expiresAt: token.expiryTime === undefined ? null : new Date(token.expiryTime).toISOString(),
     expiry: status.text,
     expiryState: status.state,
@@ -85,7 +112,7 @@ export function tokenJson(token: StoredToken, now: number): Record<string, unkno
 }
 
 /** Name and value pairs for `ztoken show` (secrets redacted). */
-export function tokenDetails(token: StoredToken, now: number): [string, string][] {
+export function tokenDetails(token: StoredToken, now: number, hosts: ZohoHosts = DEFAULT_HOSTS): [string, string][] {
   const status = expiryStatus(token, now);
   const expiry = token.expiryTime === undefined ? '-' : `${new Date(token.expiryTime).toISOString()} (${status.text})`;
   return [
@@ -98,6 +125,7 @@ export function tokenDetails(token: StoredToken, now: number): [string, string][
     ['grant token', token.grantToken ? redact(token.grantToken) : '-'],
     ['expiry', expiry],
     ['redirect url', token.redirectUrl ?? '-'],
+    ['data center', dataCenterLabel(token, hosts)],
     ['api domain', token.apiDomain ?? '-'],
   ];
 }

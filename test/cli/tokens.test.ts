@@ -119,12 +119,12 @@ describe('ztoken token commands', () => {
     ]);
     expect(table.code).toBe(0);
     const lines = table.stdout.split('\n');
-    expect(lines[1]).toMatch(/│ id +│ user +│ client +│ api domain +│ expiry +│/);
+    expect(lines[1]).toMatch(/│ id +│ user +│ client +│ dc +│ api domain +│ expiry +│/);
     for (const user of [ALICE, BOB, CAROL]) {
       const row = lines.find((line) => line.includes(user));
       expect(row).toMatch(
         new RegExp(
-          `│ ${users[user]?.id} +│ ${user.replace(/\./g, '\\.')} +│ 1000\\.CLIT…[0-9A-F]{4} │ ${emulator.url.replace(/[.\\/]/g, '\\$&')} │ valid (59m|1h) +│`,
+          `│ ${users[user]?.id} +│ ${user.replace(/\./g, '\\.')} +│ 1000\\.CLIT…[0-9A-F]{4} │ US +│ ${emulator.url.replace(/[.\\/]/g, '\\$&')} │ valid (59m|1h) +│`,
         ),
       );
     }
@@ -133,6 +133,8 @@ describe('ztoken token commands', () => {
     expect(json.code).toBe(0);
     const listed = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(listed.map((t) => t.userName).sort()).toEqual([ALICE, BOB, CAROL].sort());
+    // The emulator is ZOHO_ACCOUNTS_URL here: its tokens are the configured DC's.
+    expect(listed.map((t) => t.dataCenter)).toEqual(['US', 'US', 'US']);
     for (const entry of listed) {
       for (const field of ['clientSecret', 'refreshToken', 'accessToken', 'grantToken']) expect(entry[field]).toMatch(REDACTED);
       expect(entry.clientId).toBe(CLIENT_ID);
@@ -179,20 +181,22 @@ describe('ztoken token commands', () => {
     expect(after[CAROL]).toEqual(before[CAROL]);
   });
 
-  test('revoke revokes at Zoho then deletes; an unreachable Zoho keeps the token; delete removes locally', async () => {
+  test('revoke revokes at Zoho then deletes; a token whose api domain is not trusted is kept and nothing sent; delete removes locally', async () => {
     const users = await byUser();
     const bob = users[BOB] as StoredToken;
     const carol = users[CAROL] as StoredToken;
     const closedPort = await freePort();
-    const unreachable = await runCli(['revoke', bob.id], { env: { ...env, ZOHO_ACCOUNTS_URL: `http://127.0.0.1:${closedPort}` } });
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain(`Cannot connect to the Zoho accounts server at 127.0.0.1:${closedPort}: connection refused`);
+    // Another accounts server configured: the stored apiDomain (this emulator) is no longer one we
+    // configured, so it is refused as data, not trusted as a URL.
+    const untrusted = await runCli(['revoke', bob.id], { env: { ...env, ZOHO_ACCOUNTS_URL: `http://127.0.0.1:${closedPort}` } });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain(`The token's apiDomain "${emulator.url}" is not a Zoho API host`);
     expect((await byUser())[BOB]).toBeDefined();
 
     const revocations = emulator.counters.revocations;
     const [revoked, deleted] = await Promise.all([runCli(['revoke', bob.id], { env }), runCli(['delete', carol.id], { env })]);
     expect(revoked.code).toBe(0);
-    expect(revoked.stdout).toContain(`✓ Revoked token ${bob.id} (${BOB}) at Zoho (${emulator.url})`);
+    expect(revoked.stdout).toContain(`✓ Revoked token ${bob.id} (${BOB}) at Zoho US (${emulator.url})`);
     expect(revoked.stdout).toContain(`✓ Deleted token ${bob.id} (${BOB}) from sqlite:${db}`);
     expect(emulator.counters.revocations).toBe(revocations + 1);
     expect(emulator.revokeRefreshToken(bob.refreshToken ?? '')).toBe(false); // already revoked at Zoho

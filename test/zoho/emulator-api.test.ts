@@ -296,6 +296,7 @@ describe('clock and counters', () => {
       throttled: 0,
       rejected: {},
       apiCalls: 0,
+      apiCallsByProduct: {},
       apiRejected: 0,
       revocations: 0,
       grantsIssued: 0,

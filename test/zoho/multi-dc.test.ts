@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UntrustedHostError, ZohoOAuthError } from '../../src/errors.js';
+import { UntrustedHostError, type ZohoOAuthError } from '../../src/errors.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
 import type { TokenStore } from '../../src/store.js';
 import { PostgresStore } from '../../src/stores/postgres.js';

@@ -1,14 +1,23 @@
 /** `ztoken list`: every stored token, one row each (secrets never shown), or JSON. */
 import type { Command } from 'commander';
 import { describeStoreUrl } from '../../stores/url.js';
-import { addDebugOption, addExamples, addStoreOption, type CliRuntime, openCliStore, type StoreFlags, storeUrlOf } from '../context.js';
+import {
+  addDebugOption,
+  addExamples,
+  addStoreOption,
+  type CliRuntime,
+  cliHosts,
+  openCliStore,
+  type StoreFlags,
+  storeUrlOf,
+} from '../context.js';
 import { expiryPainter, TOKEN_TABLE_HEAD, tokenJson, tokenRow } from '../token-view.js';
 
 export function registerList(program: Command, cli: CliRuntime): void {
   const command = program
     .command('list')
     .alias('ls')
-    .description('list the stored tokens: id, user, client, api domain, expiry (secrets never shown)')
+    .description('list the stored tokens: id, user, client, data center, api domain, expiry (secrets never shown)')
     .option('--json', 'print a JSON array (secrets redacted)');
   addStoreOption(command);
   addDebugOption(command);
@@ -18,9 +27,10 @@ export function registerList(program: Command, cli: CliRuntime): void {
     const store = await openCliStore(cli, url, { access: 'read' });
     const tokens = await store.getTokens();
     const now = Date.now();
+    const hosts = cliHosts(cli);
     const { out } = cli;
     if (opts.json) {
-      out.json(tokens.map((token) => tokenJson(token, now)));
+      out.json(tokens.map((token) => tokenJson(token, now, hosts)));
       return;
     }
     if (tokens.length === 0) {
@@ -31,7 +41,7 @@ export function registerList(program: Command, cli: CliRuntime): void {
     out.line(
       out.table(
         TOKEN_TABLE_HEAD,
-        tokens.map((token) => tokenRow(token, now, paint)),
+        tokens.map((token) => tokenRow(token, now, paint, hosts)),
       ),
     );
     out.line(out.c.dim(`${tokens.length} token${tokens.length === 1 ? '' : 's'} in ${describeStoreUrl(url)}`));

@@ -33,9 +33,10 @@ export function registerRevoke(program: Command, cli: CliRuntime): void {
     const token = await findOrFail(store, id, url);
     const client = resolveClient(cli, opts, token);
     const manager = createManager(cli, store, client, { resolveUserName: false });
+    const where = manager.locate(token);
     await manager.revoke({ id });
     const { out } = cli;
-    if (token.refreshToken) out.line(out.ok(`Revoked ${describeToken(token)} at Zoho (${manager.accounts.accountsUrl})`));
+    if (token.refreshToken) out.line(out.ok(`Revoked ${describeToken(token)} at Zoho ${where.dataCenter} (${where.accountsUrl})`));
     else out.line(out.c.dim(`${describeToken(token)} had no refresh token to revoke at Zoho`));
     out.line(out.ok(`Deleted ${describeToken(token)} from ${describeStoreUrl(url)}`));
   });

@@ -1,6 +1,15 @@
 /** `ztoken show ID`: one token in full, every secret redacted (table or JSON). */
 import type { Command } from 'commander';
-import { addDebugOption, addExamples, addStoreOption, type CliRuntime, openCliStore, type StoreFlags, storeUrlOf } from '../context.js';
+import {
+  addDebugOption,
+  addExamples,
+  addStoreOption,
+  type CliRuntime,
+  cliHosts,
+  openCliStore,
+  type StoreFlags,
+  storeUrlOf,
+} from '../context.js';
 import { tokenDetails, tokenJson } from '../token-view.js';
 import { findOrFail, parseIdArg } from './shared.js';
 
@@ -19,7 +28,8 @@ export function registerShow(program: Command, cli: CliRuntime): void {
     const store = await openCliStore(cli, url, { access: 'read' });
     const token = await findOrFail(store, id, url);
     const now = Date.now();
-    if (opts.json) cli.out.json(tokenJson(token, now));
-    else cli.out.line(cli.out.keyValueTable(tokenDetails(token, now)));
+    const hosts = cliHosts(cli);
+    if (opts.json) cli.out.json(tokenJson(token, now, hosts));
+    else cli.out.line(cli.out.keyValueTable(tokenDetails(token, now, hosts)));
   });
 }

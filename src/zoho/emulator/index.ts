@@ -38,6 +38,7 @@ export {
   type EmulatorUserConfig,
   type IssueGrantOptions,
 } from './state.js';
+export { booksOrganizationId } from './books-routes.js';
 export { INVALID_TOKEN_BODY } from './crm-routes.js';
 
 export const DEFAULT_CLIENT: Readonly<EmulatorClientConfig> = Object.freeze({
