@@ -44,17 +44,24 @@ describe('ztoken demo', () => {
     expect(out).not.toMatch(ANSI);
     expect(out).not.toContain('✗');
 
-    // What it left: Alice only, with her secrets (which the output must not show whole).
+    // One user lives in the EU: served by the EU emulator, shown with its DC.
+    expect(out).toMatch(
+      /eva@zylker\.eu:800555111 lives in the EU data center: exchanged at the EU accounts server, CRM called at the EU API \(HTTP 200\)/,
+    );
+    expect(out).toMatch(/│ eva@zylker\.eu:800555111 +│ [^│]+│ EU +│/);
+    expect(out).toMatch(/EU data center \(Eva\) +token endpoint 1 \(1 exchanges, 0 refreshes\), CRM API calls 3/);
+
+    // What it left: Alice and Eva, with their secrets (which the output must not show whole).
     const store = new SQLiteStore({ path: db });
     const left = await store.getTokens();
     await store.close();
-    expect(left.map((t) => t.userName)).toEqual(['alice@zylker.com:700123456']);
+    expect(left.map((t) => t.userName)).toEqual(['alice@zylker.com:700123456', 'eva@zylker.eu:800555111']);
     expect(left[0]?.clientId).toBe(DEFAULT_CLIENT.clientId);
 
     // A rerun on the same file cleans up its own tokens first and succeeds again.
     const second = await runCli(['demo', '--store', `sqlite:${db}`], { timeoutMs: 30_000 });
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('removed 1 token(s) left by an earlier demo run');
+    expect(second.stdout).toContain('removed 2 token(s) left by an earlier demo run');
     expect(second.stdout).toMatch(/alice@zylker\.com:700123456 {2}token id \d+/);
     expect(second.stdout).toMatch(/exactly 1 refresh/);
 

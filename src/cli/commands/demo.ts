@@ -24,6 +24,7 @@ import type { Output } from '../output.js';
 import { expiryPainter, expiryStatus, TOKEN_TABLE_HEAD, tokenRow } from '../token-view.js';
 
 const USERS = ['alice@zylker.com', 'bob@zylker.com'] as const;
+const EU_USER = { email: 'eva@zylker.eu', zgid: '800555111', name: 'Eva Zylker' };
 const CONCURRENT_CALLS = 100;
 const HOUR_AND_A_MINUTE = 61 * 60_000;
 
@@ -111,8 +112,12 @@ export async function runDemo(cli: CliRuntime, requestedStore: string | undefine
   out.line(`${c.bold('ztoken demo')}: the whole Zoho token lifecycle, on a real store and the embedded Zoho emulator`);
   const emulator: Emulator = await startEmulator();
   cli.onCleanup(() => emulator.close());
+  // A multi-DC client: the same client registered in the EU, where one more user lives.
+  const euEmulator: Emulator = await startEmulator({ dataCenter: 'EU', users: [EU_USER], startTime: emulator.clock.now() });
+  cli.onCleanup(() => euEmulator.close());
   const store = await openCliStore(cli, storeUrl, { access: 'write', sayCreated: !temporary });
-  out.line(`   Zoho emulator  ${emulator.url}  (accounts server and CRM API, in this process)`);
+  out.line(`   Zoho emulator  ${emulator.url}  (US accounts server and CRM API, in this process)`);
+  out.line(`   EU emulator    ${euEmulator.url}  (the EU data center of the same client)`);
   const where = temporary ? `a temporary file, removed when the demo ends; --store URL keeps it` : storeLocation(storeUrl);
   out.line(`   token store    ${describeStoreUrl(storeUrl)}  (${where})`);
   // Rerunning must work: the demo only ever touches tokens of the emulator's own client.
@@ -124,7 +129,8 @@ export async function runDemo(cli: CliRuntime, requestedStore: string | undefine
     store,
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: DEFAULT_CLIENT.clientSecret,
-    accountsUrl: emulator.accountsUrl,
+    dataCenter: 'US',
+    dataCenterUrls: { US: { accountsUrl: emulator.accountsUrl }, EU: { accountsUrl: euEmulator.accountsUrl } },
     now: () => emulator.clock.now(),
     logger: cli.logger(),
   });
@@ -143,6 +149,15 @@ export async function runDemo(cli: CliRuntime, requestedStore: string | undefine
   }
   const [alice = USERS[0], bob = USERS[1]] = names;
   say.info(`user names are email:zgid, read from the CRM API as the official SDKs do`);
+  // Zoho's redirect says where the user lives (location=eu): exchange, refresh and API calls go there.
+  const eva = await manager.authorize({ grantToken: euEmulator.issueGrantToken({ userEmail: EU_USER.email }), location: 'eu' });
+  const evaOrg = await manager.fetch({ id: eva.id }, '/crm/v8/org');
+  await evaOrg.arrayBuffer();
+  say.expect(
+    manager.locate(eva).dataCenter === 'EU' && euEmulator.counters.grantExchanges === 1 && evaOrg.status === 200,
+    `${eva.userName} lives in the ${c.bold('EU')} data center: exchanged at the EU accounts server, CRM called at the EU API (HTTP ${evaOrg.status})`,
+    `the EU user was not served by the EU emulator (exchanges ${euEmulator.counters.grantExchanges}, HTTP ${evaOrg.status})`,
+  );
 
   // 2. An API call through the manager.
   say.step(2, 'Call CRM Leads as Alice (manager.fetch adds the Authorization header)');
@@ -211,7 +226,7 @@ export async function runDemo(cli: CliRuntime, requestedStore: string | undefine
     out
       .table(
         TOKEN_TABLE_HEAD,
-        stored.map((token) => tokenRow(token, now, paint)),
+        stored.map((token) => tokenRow(token, now, paint, manager.hosts)),
       )
       .split('\n')
       .map((line) => `   ${line}`)
@@ -255,7 +270,7 @@ export async function runDemo(cli: CliRuntime, requestedStore: string | undefine
   out.line();
   out.line(c.bold('Summary (measured)'));
   const rows: [string, string][] = [
-    ['users authorized', String(USERS.length)],
+    ['users authorized', `${USERS.length + 1} (${USERS.length} in the US, 1 in the EU)`],
     [
       `${CONCURRENT_CALLS} concurrent calls on an expired token`,
       `${burstRefreshes} refresh, ${burstOk} x HTTP 200, ${Math.round(burstMs)} ms`,
@@ -264,7 +279,8 @@ export async function runDemo(cli: CliRuntime, requestedStore: string | undefine
     ['calls to the token endpoint', tokenEndpointCalls(counters)],
     ['revocations', String(counters.revocations)],
     ['CRM API calls', String(counters.apiCalls)],
-    ['revoked', `1 user (Bob); ${remaining.length} demo token left in the store`],
+    ['EU data center (Eva)', `token endpoint ${tokenEndpointCalls(euEmulator.counters)}, CRM API calls ${euEmulator.counters.apiCalls}`],
+    ['revoked', `1 user (Bob); ${remaining.length} demo token${remaining.length === 1 ? '' : 's'} left in the store`],
     ['total time', seconds(total)],
   ];
   for (const [name, value] of rows) out.line(`   ${name.padEnd(42)} ${value}`);
