@@ -7,6 +7,8 @@ export interface FleetWorkerConfig {
   /** The user every caller asks for (`getAccessToken({ userName })`). */
   userName: string;
   lockTtlMs: number;
+  /** Per-DC servers (one emulator per DC); unset: `accountsUrl` serves the configured DC. */
+  dataCenterUrls?: Partial<Record<string, { accountsUrl: string }>>;
 }
 
 /** Which of the child's two managers: refreshes under the store's lock, or `coordinate: false`. */
@@ -16,7 +18,7 @@ export type FleetMode = 'coordinated' | 'uncoordinated';
 export type FleetCommand =
   /** Closes the current store (if any) and opens this one (none: null), with two fresh managers. */
   | { cmd: 'use'; seq: number; storeUrl: string | null }
-  | { cmd: 'get'; seq: number; offset: number; mode: FleetMode; callers: number }
+  | { cmd: 'get'; seq: number; offset: number; mode: FleetMode; callers: number; userName?: string }
   | { cmd: 'fetch'; seq: number; offset: number; mode: FleetMode; calls: number }
   | { cmd: 'hold'; seq: number; key: string; ttlMs: number }
   | { cmd: 'exit'; seq: number };

@@ -51,6 +51,7 @@ function makeManager(store: TokenStore, coordinate: boolean): TokenManager {
     clientId: config.clientId,
     clientSecret: config.clientSecret,
     accountsUrl: config.accountsUrl,
+    ...(config.dataCenterUrls ? { dataCenterUrls: config.dataCenterUrls } : {}),
     now,
     lockTtlMs: config.lockTtlMs,
     coordinate,
@@ -61,12 +62,12 @@ function makeManager(store: TokenStore, coordinate: boolean): TokenManager {
 }
 
 /** `n` callers at once; what each got, as access token -> how many callers got it. */
-async function getMany(manager: TokenManager, n: number) {
+async function getMany(manager: TokenManager, n: number, userName = config.userName) {
   const tokens: Record<string, number> = {};
   const failures: string[] = [];
   await Promise.all(
     Array.from({ length: n }, () =>
-      manager.getAccessToken({ userName: config.userName }).then(
+      manager.getAccessToken({ userName }).then(
         (token) => {
           tokens[token] = (tokens[token] ?? 0) + 1;
         },
@@ -108,7 +109,7 @@ async function handle(command: FleetCommand): Promise<void> {
         send({ seq, ok: true });
         return;
       case 'get': {
-        const result = await getMany(current().managers[command.mode], command.callers);
+        const result = await getMany(current().managers[command.mode], command.callers, command.userName);
         send({ seq, ok: true, ...result, refreshes: { ...refreshes } });
         return;
       }
