@@ -84,7 +84,6 @@ export class MySqlDriver implements SqlDriver {
   readonly dialect = mysqlDialect;
   readonly storeName = 'DBStore';
   readonly where: string;
-  readonly slowMaxId = true;
   readonly insertLockName: string;
   private pool: MySql.Pool | null = null;
   private readonly scope: string;
