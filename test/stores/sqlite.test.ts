@@ -107,7 +107,9 @@ describe('SQLiteStore on disk', () => {
     const store = new SQLiteStore({ path });
     const other = new Database(path);
     try {
-      other.prepare("INSERT INTO oauthtoken (id, user_name, access_token) VALUES ('9', 'sql', '1000.a.sql'), ('abc', 'text', '1000.a.text')").run();
+      other
+        .prepare("INSERT INTO oauthtoken (id, user_name, access_token) VALUES ('9', 'sql', '1000.a.sql'), ('abc', 'text', '1000.a.text')")
+        .run();
       expect((await store.saveToken(sampleToken('first'))).id).toBe('10');
       other.prepare("INSERT INTO oauthtoken (id, user_name, access_token) VALUES ('99', 'sql2', '1000.a.sql2')").run();
       expect((await store.saveToken(sampleToken('second'))).id).toBe('100');
