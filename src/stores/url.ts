@@ -4,6 +4,7 @@
  *   memory:                         sqlite:./zohooauth.db   sqlite::memory:
  *   file:./sdk_tokens.txt           mysql://user:pass@host:3306/zohooauth?table=oauthtoken
  *   postgres://user@host:5432/db?table=oauthtoken          redis://host:6379/0?prefix=zoho:
+ *   redis+cluster://h1:7000,h2:7001?prefix=zoho:           (a Redis Cluster's seed nodes)
  * Any of them with `?encrypt=1` is wrapped in an EncryptedStore keyed by `options.keys`, else the
  * key file named by ZTOKEN_KEY_FILE, else ZTOKEN_KEYS.
  */
@@ -12,7 +13,18 @@ import { TokenStoreError } from '../errors.js';
 import type { TokenStore } from '../store.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:./zohooauth.db';
-export const SUPPORTED_SCHEMES = ['sqlite:', 'file:', 'mysql:', 'postgres:', 'postgresql:', 'redis:', 'rediss:', 'memory:'] as const;
+export const SUPPORTED_SCHEMES = [
+  'sqlite:',
+  'file:',
+  'mysql:',
+  'postgres:',
+  'postgresql:',
+  'redis:',
+  'rediss:',
+  'redis+cluster:',
+  'rediss+cluster:',
+  'memory:',
+] as const;
 
 export interface OpenStoreOptions {
   /** Where ZTOKEN_KEY_FILE and ZTOKEN_KEYS are read for `?encrypt=1` (default process.env). */
@@ -175,6 +187,12 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
       const prefix = optional(query, 'prefix');
       parsed.search = '';
       store = new RedisStore({ url: parsed.toString(), prefix });
+      break;
+    }
+    case 'redis+cluster:':
+    case 'rediss+cluster:': {
+      const { RedisStore } = await import('./redis.js');
+      store = new RedisStore({ url: `${scheme}${body}`, prefix: optional(query, 'prefix') });
       break;
     }
     default:
