@@ -330,6 +330,13 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The token with the lowest id (compareIds order), or null for none. */
+export function lowestId<T extends StoredToken>(tokens: Iterable<T>): T | null {
+  let best: T | null = null;
+  for (const token of tokens) if (!best || compareIds(token.id, best.id) < 0) best = token;
+  return best;
+}
+
 /** The id after the largest numeric id (non-numeric ids are ignored). */
 export function nextIdAfter(maxNumericId: string | number | null | undefined): string {
   const max = maxNumericId === null || maxNumericId === undefined || maxNumericId === '' ? 0 : Number(maxNumericId);

@@ -29,8 +29,8 @@ interface DerivedKey {
   macKey: KeyObject;
   prefix: string;
   aad: Record<SecretField, Buffer>;
-  /** Cache of stored forms under this key: plaintext -> stored, one map per field. */
-  encrypted: Record<SecretField, Map<string, string>>;
+  /** First cache slot of this key's encryptions (plaintext -> stored), one per field. */
+  slot: number;
 }
 
 export interface FieldCipherOptions {
@@ -62,50 +62,75 @@ export function keyIdOf(value: string): string | undefined {
 }
 
 /**
- * Bounds the cipher's caches: remembers which entry of which map came first and forgets it
- * when full. The ring makes eviction O(1) (deleting a Map's first entry over and over leaves
- * holes that its iterator must skip).
+ * The cipher's memory of recent results, in slots (one per direction, field and key, so a value
+ * remembered for one field is never served for another). Entries go into the current
+ * generation; when it holds half the budget it becomes the previous one and the one before is
+ * dropped whole. No per-entry eviction, so a cold lookup (the working set larger than the cache)
+ * costs one Map insert instead of bookkeeping and garbage per entry; a hit in the previous
+ * generation moves the entry forward, so values in use stay.
  */
-class CacheBound {
-  private readonly ring: ([Map<string, string>, string] | undefined)[];
-  private next = 0;
-  constructor(readonly max: number) {
-    this.ring = new Array<[Map<string, string>, string] | undefined>(Math.max(0, max));
+class RecentResults {
+  #current: Map<string, string>[];
+  #previous: Map<string, string>[];
+  #size = 0;
+  readonly #generation: number;
+  constructor(
+    readonly slots: number,
+    maxEntries: number,
+  ) {
+    this.#generation = Math.floor(Math.max(0, maxEntries) / 2);
+    this.#current = this.#fresh();
+    this.#previous = this.#fresh();
   }
-  remember(map: Map<string, string>, key: string, value: string): void {
-    if (this.max <= 0 || map.has(key)) return;
-    const evicted = this.ring[this.next];
-    if (evicted) evicted[0].delete(evicted[1]);
-    this.ring[this.next] = [map, key];
-    this.next = (this.next + 1) % this.max;
+  get(slot: number, key: string): string | undefined {
+    const value = this.#current[slot]?.get(key);
+    if (value !== undefined) return value;
+    const old = this.#previous[slot]?.get(key);
+    if (old !== undefined) this.set(slot, key, old);
+    return old;
+  }
+  set(slot: number, key: string, value: string): void {
+    if (this.#generation === 0) return;
+    if (this.#size >= this.#generation) {
+      this.#previous = this.#current;
+      this.#current = this.#fresh();
+      this.#size = 0;
+    }
+    const map = this.#current[slot];
+    if (!map || map.has(key)) return;
     map.set(key, value);
+    this.#size++;
+  }
+  #fresh(): Map<string, string>[] {
+    return Array.from({ length: this.slots }, () => new Map<string, string>());
   }
 }
 
-const perField = () =>
-  Object.fromEntries(SECRET_FIELDS.map((f) => [f, new Map<string, string>()])) as Record<SecretField, Map<string, string>>;
+/** Slot numbers of the cache: per field, one for decryptions, then one per key for encryptions. */
+const FIELD_SLOT = Object.fromEntries(SECRET_FIELDS.map((f, i) => [f, i])) as Record<SecretField, number>;
 
 export class FieldCipher {
   // Private fields: util.inspect and JSON.stringify of a store never show key material.
   readonly #byId = new Map<string, DerivedKey>();
   /** Newest first: the order lookups try. */
   readonly #newestFirst: DerivedKey[];
-  readonly #cache: CacheBound;
-  /** Cache of plaintexts: stored -> plaintext, one map per field. */
-  readonly #decrypted = perField();
+  /** Recent encryptions (plaintext -> stored) and decryptions (stored -> plaintext). */
+  readonly #cache: RecentResults;
   /** Configured key ids, newest first: the order lookups try. */
   readonly newestFirstKeyIds: readonly string[];
 
   constructor(keys: readonly EncryptionKey[], options: FieldCipherOptions = {}) {
-    for (const { id, key } of parseKeys(keys, 'the encryption keys')) {
+    const parsed = parseKeys(keys, 'the encryption keys');
+    for (const [index, { id, key }] of parsed.entries()) {
       const derive = (info: string) => createSecretKey(Buffer.from(hkdfSync('sha256', key, HKDF_SALT, info, 32)));
       const aad = Object.fromEntries(SECRET_FIELDS.map((f) => [f, Buffer.from(`${f}:${id}`)])) as Record<SecretField, Buffer>;
       const prefix = `${ENCRYPTED_PREFIX}${id}:`;
-      this.#byId.set(id, { id, encKey: derive('enc'), macKey: derive('mac'), prefix, aad, encrypted: perField() });
+      const slot = SECRET_FIELDS.length * (index + 1);
+      this.#byId.set(id, { id, encKey: derive('enc'), macKey: derive('mac'), prefix, aad, slot });
     }
     this.#newestFirst = [...this.#byId.values()].reverse();
     this.newestFirstKeyIds = this.#newestFirst.map((key) => key.id);
-    this.#cache = new CacheBound(options.cacheEntries ?? 0);
+    this.#cache = new RecentResults(SECRET_FIELDS.length * (parsed.length + 1), options.cacheEntries ?? 0);
   }
 
   /** Configured key ids, oldest first (the last encrypts new writes). */
@@ -122,7 +147,7 @@ export class FieldCipher {
   encrypt(field: SecretField, plaintext: string, keyId?: string): string {
     const key = keyId === undefined ? this.#newest() : this.#byId.get(keyId);
     if (!key) throw new TokenStoreError('CRYPTO', `Encryption key "${keyId}" is not configured`, { field });
-    const cached = key.encrypted[field].get(plaintext);
+    const cached = this.#cache.get(key.slot + FIELD_SLOT[field], plaintext);
     if (cached !== undefined) return cached;
     if (LONE_SURROGATE.test(plaintext)) {
       throw new TokenStoreError(
@@ -139,8 +164,8 @@ export class FieldCipher {
     const body = cipher.update(plaintext, 'utf8');
     cipher.final();
     const stored = key.prefix + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
-    this.#cache.remember(key.encrypted[field], plaintext, stored);
-    this.#cache.remember(this.#decrypted[field], stored, plaintext);
+    this.#cache.set(key.slot + FIELD_SLOT[field], plaintext, stored);
+    this.#cache.set(FIELD_SLOT[field], stored, plaintext);
     return stored;
   }
 
@@ -149,7 +174,7 @@ export class FieldCipher {
    * key id; the value never is.
    */
   decrypt(field: SecretField, stored: string, tokenId: string): string {
-    const cached = this.#decrypted[field].get(stored);
+    const cached = this.#cache.get(FIELD_SLOT[field], stored);
     if (cached !== undefined) return cached;
     const keyId = keyIdOf(stored);
     const key = keyId === undefined ? undefined : this.#byId.get(keyId);
@@ -170,10 +195,10 @@ export class FieldCipher {
       // The driver's error says only "unable to authenticate data"; no cause is attached.
       throw this.#decryptError(field, tokenId, keyId, 'unauthentic');
     }
-    this.#cache.remember(this.#decrypted[field], stored, plaintext);
+    this.#cache.set(FIELD_SLOT[field], stored, plaintext);
     // Only a holder of the key can make a value that authenticates, and this code always makes
     // the canonical one, so the reverse entry is right: saving back what was read is free.
-    this.#cache.remember(key.encrypted[field], plaintext, stored);
+    this.#cache.set(key.slot + FIELD_SLOT[field], plaintext, stored);
     return plaintext;
   }
 

@@ -7,7 +7,7 @@
  * withLock is `SET NX PX` with an owner (a retry that finds its own owner holds the lock),
  * released by compare-and-delete.
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../errors.js';
 import type { TokenStore } from '../store.js';
 import {
@@ -28,19 +28,26 @@ import {
 import { ClosedGuard } from './closed.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { hashPairs, hashToToken, indexKeysOf } from './redis/codec.js';
-import { RedisConnection } from './redis/connection.js';
+import { CLUSTER_PROTOCOLS, clusterAddress, isCluster, openCluster, parseClusterUrl } from './redis/cluster.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, RedisConnection } from './redis/connection.js';
 import { DEFAULT_PREFIX, idScore, MAX_NUMERIC_ID, RedisKeyLayout } from './redis/layout.js';
 import { ACQUIRE_LOCK_SCRIPT, DELETE_BATCH_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
 import type { StoreUrl } from './url-params.js';
 import { openNow } from './open-now.js';
 
 export interface RedisStoreOptions {
-  /** Server URL, `redis://[user:password@]host:port/db` or `rediss://...`. Default 'redis://127.0.0.1:6379'. */
+  /**
+   * Server URL, `redis://[user:password@]host:port/db` or `rediss://...`, or a Redis Cluster's seed
+   * nodes, `redis+cluster://[user:password@]h1:7000,h2:7001` (`rediss+cluster://` for TLS).
+   * Default 'redis://127.0.0.1:6379'.
+   */
   url?: string;
-  /** Prefix of every key: 1 to 64 letters, digits or `:_-.`. Default 'zoho:'. */
+  /** Prefix of every key: 1 to 64 letters, digits or `:_-.`. Default 'zoho:'. On a cluster it is the keys' hash tag. */
   prefix?: string;
-  /** An ioredis client to use instead of opening one; close() then leaves it open. */
-  client?: Redis;
+  /** An ioredis client (Redis or Cluster) to use instead of opening one; close() then leaves it open. */
+  client?: Redis | Cluster;
+  /** Extra ioredis Cluster options for the cluster the store opens from a `redis+cluster://` URL. */
+  clusterOptions?: ClusterOptions;
   /** How long a call waits for a (re)connection before failing with UNAVAILABLE. Default 5000 ms. */
   connectTimeoutMs?: number;
   /** How long one command may take (clients the store opens). Default 10000 ms. */
@@ -64,6 +71,8 @@ const READ_BATCH = 500;
 /** Tokens deleted per deleteTokens script: a few ms of server time each. */
 const DELETE_BATCH = 500;
 
+const protocolOf = (url: string) => /^[a-z+]+:/i.exec(url)?.[0].toLowerCase() ?? '';
+
 export class RedisStore implements TokenStore {
   readonly prefix: string;
   readonly keys: RedisKeyLayout;
@@ -75,8 +84,31 @@ export class RedisStore implements TokenStore {
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
-    this.keys = new RedisKeyLayout(this.prefix);
-    this.connection = new RedisConnection(options);
+    const fromUrl = options.client === undefined && options.url !== undefined && CLUSTER_PROTOCOLS.has(protocolOf(options.url));
+    const cluster = fromUrl || isCluster(options.client);
+    this.keys = new RedisKeyLayout(this.prefix, { hashTag: cluster });
+    const { client, ...rest } = options;
+    this.connection = new RedisConnection({
+      ...rest,
+      ...(fromUrl && options.url
+        ? {
+            client: openCluster(
+              options.url,
+              {
+                connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+                commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+                maxRetriesPerRequest: 1,
+                ...options.redisOptions,
+              },
+              options.clusterOptions,
+            ),
+            ownsClient: true,
+            address: clusterAddress(parseClusterUrl(options.url).nodes),
+          }
+        : client === undefined
+          ? {}
+          : { client: client as Redis, ...(cluster ? { address: 'a Redis Cluster' } : {}) }),
+    });
     this.create = options.create ?? true;
     this.where = `Redis at ${this.connection.address}, prefix "${this.prefix}"`;
   }
@@ -259,11 +291,13 @@ export class RedisStore implements TokenStore {
  * refuses fails the open.
  */
 export async function redisStoreFromUrl(url: StoreUrl, create: boolean): Promise<RedisStore> {
-  const parsed = url.parse();
   const params = url.params(['prefix', 'connectTimeoutMs', 'commandTimeoutMs']);
-  parsed.search = '';
+  // A cluster URL names several seed nodes (`h1:7000,h2:7001`), which is no WHATWG URL.
+  const cluster = CLUSTER_PROTOCOLS.has(url.scheme);
+  const parsed = cluster ? null : url.parse();
+  if (parsed) parsed.search = '';
   const store = new RedisStore({
-    url: parsed.toString(),
+    url: parsed ? parsed.toString() : `${url.scheme}${url.body}`,
     prefix: params.string('prefix'),
     connectTimeoutMs: params.number('connectTimeoutMs'),
     commandTimeoutMs: params.number('commandTimeoutMs'),

@@ -5,6 +5,7 @@
  *   memory:                         sqlite:./zohooauth.db   sqlite::memory:
  *   file:./sdk_tokens.txt           mysql://user:pass@host:3306/zohooauth?table=oauthtoken
  *   postgres://user@host:5432/db?table=oauthtoken          redis://host:6379/0?prefix=zoho:
+ *   redis+cluster://h1:7000,h2:7001?prefix=zoho:           (a Redis Cluster's seed nodes)
  * Any of them with `?encrypt=1` is wrapped in an EncryptedStore keyed by `options.keys`, else the
  * key file named by ZTOKEN_KEY_FILE, else ZTOKEN_KEYS.
  */
@@ -14,7 +15,18 @@ import type { TokenStore } from '../store.js';
 import { StoreUrl } from './url-params.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:./zohooauth.db';
-export const SUPPORTED_SCHEMES = ['sqlite:', 'file:', 'mysql:', 'postgres:', 'postgresql:', 'redis:', 'rediss:', 'memory:'] as const;
+export const SUPPORTED_SCHEMES = [
+  'sqlite:',
+  'file:',
+  'mysql:',
+  'postgres:',
+  'postgresql:',
+  'redis:',
+  'rediss:',
+  'redis+cluster:',
+  'rediss+cluster:',
+  'memory:',
+] as const;
 
 export interface OpenStoreOptions {
   /** Where ZTOKEN_KEY_FILE and ZTOKEN_KEYS are read for `?encrypt=1` (default process.env). */
@@ -109,6 +121,8 @@ const OPENERS: Record<string, (url: StoreUrl, create: boolean) => Promise<TokenS
   'postgresql:': async (url, create) => (await import('./postgres.js')).postgresStoreFromUrl(url, create),
   'redis:': async (url, create) => (await import('./redis.js')).redisStoreFromUrl(url, create),
   'rediss:': async (url, create) => (await import('./redis.js')).redisStoreFromUrl(url, create),
+  'redis+cluster:': async (url, create) => (await import('./redis.js')).redisStoreFromUrl(url, create),
+  'rediss+cluster:': async (url, create) => (await import('./redis.js')).redisStoreFromUrl(url, create),
 };
 
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<TokenStore> {

@@ -93,6 +93,23 @@ describe('FieldCipher', () => {
     }
   });
 
+  it('with a cache, a remembered value is still bound to its field, and results stay right past many generations', () => {
+    const cipher = new FieldCipher([{ id: 'k1', key: keyBytes }], { cacheEntries: 8 });
+    const uncached = cipherOf();
+    const stored = cipher.encrypt('accessToken', ZOHO_REFRESH);
+    expect(cipher.decrypt('accessToken', stored, '7')).toBe(ZOHO_REFRESH);
+    // Remembered for accessToken only: served as a refresh token it must fail its check.
+    expect(() => cipher.decrypt('refreshToken', stored, '7')).toThrow(/Cannot decrypt refreshToken of token id 7: authentication failed/);
+    for (let i = 0; i < 200; i++) {
+      const value = `1000.${i}.${'ab'.repeat(16)}`;
+      const field = SECRET_FIELDS[i % SECRET_FIELDS.length] ?? 'accessToken';
+      const form = cipher.encrypt(field, value);
+      expect(form).toBe(uncached.encrypt(field, value));
+      expect(cipher.decrypt(field, form, String(i))).toBe(value);
+      expect(cipher.decrypt(field, uncached.encrypt(field, `${value}.x`), String(i))).toBe(`${value}.x`);
+    }
+  });
+
   it('refuses a lone UTF-16 surrogate instead of storing it damaged', () => {
     expect(() => cipherOf().encrypt('accessToken', 'abc\uD800def')).toThrow(/accessToken contains an unpaired UTF-16 surrogate/);
   });

@@ -168,4 +168,26 @@ describe.skipIf(!available)('DBStore and the official Zoho SDK DBStore share a t
     expect((await ours.findToken({ userName: 'third@zylker.com' }))?.id).toBe('3');
     expect((await ours.saveToken({ userName: 'fourth@zylker.com', accessToken: '1000.access.fourth' })).id).toBe('4');
   });
+
+  it('the invisible id-number column our store added hides from the SDK and from SQL, and follows their rows', async () => {
+    const admin = await mysqlAdmin();
+    try {
+      const [hidden] = await admin.query(
+        'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE ?',
+        [table, '%INVISIBLE%'],
+      );
+      expect(hidden).toEqual([{ name: 'ztoken_id_num' }]);
+      // A person with SQL: SELECT * and a column-less INSERT see Zoho's ten columns.
+      const [star] = await admin.query(`SELECT * FROM \`${table}\` WHERE id = '1'`);
+      expect(Object.keys((star as object[])[0] ?? {})).toHaveLength(10);
+      await admin.query(
+        `INSERT INTO \`${table}\` VALUES ('99', 'sql@zylker.com', NULL, NULL, NULL, '1000.access.sql', NULL, NULL, NULL, NULL)`,
+      );
+    } finally {
+      await admin.end();
+    }
+    expect((await ours.saveToken({ userName: 'fifth@zylker.com', accessToken: '1000.access.fifth' })).id).toBe('100');
+    expect((await sdk.getTokens())?.map((t) => t.getId())).toEqual(['1', '100', '2', '3', '4', '99']);
+    expect((await sdk.findTokenById('100')).getAccessToken()).toBe('1000.access.fifth');
+  });
 });

@@ -9,11 +9,22 @@ import { describeSqlStore, type SqlAdmin, type SqlSession, sqlAdmins, ZOHO_COLUM
 const target = mysqlTarget();
 const quote = (identifier: string) => `\`${identifier}\``;
 
+/** The columns `SELECT *`, column-less INSERTs and the official SDK see: not the store's invisible one. */
 const columnsOf = (admin: SqlAdmin, table: string) =>
   admin.query<{ name: string; type: string; coll: string }>(
-    'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    "SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%INVISIBLE%' ORDER BY ORDINAL_POSITION",
     [table],
   );
+/** The invisible generated column holding each numeric id's number, indexed, that serves the next id. */
+const expectIdNumberColumn = async (admin: SqlAdmin, table: string) => {
+  expect(
+    await admin.query(
+      'SELECT COLUMN_NAME AS name, EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE ?',
+      [table, '%INVISIBLE%'],
+    ),
+  ).toEqual([{ name: 'ztoken_id_num', extra: 'VIRTUAL GENERATED, INVISIBLE' }]);
+  expect(await indexedColumns(admin, table)).toContain('ztoken_id_num');
+};
 const indexedColumns = async (admin: SqlAdmin, table: string) =>
   (
     await admin.query<{ name: string }>(
@@ -55,7 +66,7 @@ describeSqlStore({
   duplicateKeyText: 'Duplicate entry',
   columns: columnsOf,
   createdTable: {
-    checks: "Zoho's columns and types, exact (binary) comparison, an index per lookup column",
+    checks: "Zoho's columns and types, exact (binary) comparison, an index per lookup column, the invisible id-number column",
     expect: async (admin, table) => {
       const columns = await columnsOf(admin, table);
       expect(columns.map((c) => [c.name, c.type])).toEqual(ZOHO_COLUMNS.map(([name, length]) => [name, `varchar(${length})`]));
@@ -63,10 +74,13 @@ describeSqlStore({
       expect(await indexedColumns(admin, table)).toEqual(
         expect.arrayContaining(['id', 'user_name', 'refresh_token', 'access_token', 'grant_token']),
       );
+      await expectIdNumberColumn(admin, table);
     },
   },
-  expectAddedIndexes: async (admin, table) =>
+  expectAddedIndexes: async (admin, table) => {
     expect(await indexedColumns(admin, table)).toEqual(
       expect.arrayContaining(['user_name', 'refresh_token', 'access_token', 'grant_token']),
-    ),
+    );
+    await expectIdNumberColumn(admin, table);
+  },
 });

@@ -96,6 +96,32 @@ describe('SQLiteStore on disk', () => {
     await store.close();
   });
 
+  it('a new id follows rows another program inserted, and the old (length(id), id) index is dropped', async () => {
+    const path = freshPath();
+    const seed = new Database(path);
+    seed.exec(
+      'CREATE TABLE oauthtoken (id varchar(10) NOT NULL, user_name varchar(255), client_id varchar(255), client_secret varchar(255), refresh_token varchar(255), access_token varchar(255), grant_token varchar(255), expiry_time varchar(20), redirect_url varchar(255), api_domain varchar(255), PRIMARY KEY (id))',
+    );
+    seed.exec('CREATE INDEX "oauthtoken_id_len_idx" ON oauthtoken (length(id), id)');
+    seed.close();
+    const store = new SQLiteStore({ path });
+    const other = new Database(path);
+    try {
+      other
+        .prepare("INSERT INTO oauthtoken (id, user_name, access_token) VALUES ('9', 'sql', '1000.a.sql'), ('abc', 'text', '1000.a.text')")
+        .run();
+      expect((await store.saveToken(sampleToken('first'))).id).toBe('10');
+      other.prepare("INSERT INTO oauthtoken (id, user_name, access_token) VALUES ('99', 'sql2', '1000.a.sql2')").run();
+      expect((await store.saveToken(sampleToken('second'))).id).toBe('100');
+      const indexes = (other.prepare('PRAGMA index_list(oauthtoken)').all() as { name: string }[]).map((i) => i.name);
+      expect(indexes).toContain('oauthtoken_id_num_idx');
+      expect(indexes).not.toContain('oauthtoken_id_len_idx');
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
   it('a corrupt file is an error naming the path, and the file is left alone', () => {
     const path = freshPath();
     writeFileSync(path, 'this is not a database, just text '.repeat(200));

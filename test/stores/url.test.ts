@@ -66,7 +66,9 @@ describe('openStore', () => {
   it('an unknown scheme lists the supported ones', async () => {
     const error = await openStore('mongodb://x').catch((e) => e);
     expect(error).toBeInstanceOf(TokenStoreError);
-    expect(error.message).toMatch(/supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: memory:/);
+    expect(error.message).toMatch(
+      /supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: redis\+cluster: rediss\+cluster: memory:/,
+    );
   });
 
   it('describeStoreUrl masks userinfo passwords, password query parameters and unparseable userinfo', () => {

@@ -27,6 +27,10 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   redisOptions?: RedisOptions;
+  /** The given client was made for the store (a Cluster from a URL): close() ends it. */
+  ownsClient?: boolean;
+  /** Where the client connects, for messages, when its options do not say (a Cluster). */
+  address?: string;
 }
 
 type StoreErrorReason = 'UNAVAILABLE' | 'WRITE_FAILED' | 'LOCK_TIMEOUT';
@@ -72,7 +76,7 @@ export class RedisConnection {
     const commandTimeoutMs = positiveOption('RedisStore', 'commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'ms');
     if (options.client) {
       this.client = options.client;
-      this.owned = false;
+      this.owned = options.ownsClient === true;
     } else {
       const url = options.url ?? DEFAULT_REDIS_URL;
       checkUrl(url);
@@ -92,7 +96,8 @@ export class RedisConnection {
       });
       this.owned = true;
     }
-    const o = this.client.options ?? {};
+    // A Cluster keeps the per-node options (password, keyPrefix) under redisOptions.
+    const o = { ...(this.client.options as { redisOptions?: RedisOptions } | undefined)?.redisOptions, ...this.client.options };
     if (o.keyPrefix) {
       // ioredis would prefix KEYS but not the key names the scripts build from ARGV.
       if (this.owned) this.client.disconnect();
@@ -104,7 +109,7 @@ export class RedisConnection {
     this.secrets = [o.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
     this.db = o.db ?? 0;
     const db = o.db ? ` db ${o.db}` : '';
-    this.address = o.path ? `${o.path}${db}` : `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${db}`;
+    this.address = options.address ?? (o.path ? `${o.path}${db}` : `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${db}`);
     // ioredis prints "Unhandled error event" without a listener; ours records the last error.
     this.client.on('error', this.recordError);
   }

@@ -7,6 +7,10 @@
  *   <prefix>indexkeys                  hash: id -> the index keys that hold it, one per line
  *   <prefix>lock:<key>                 withLock's lock (string: owner, with a ttl)
  *
+ * On Redis Cluster the prefix is a hash tag, `{zoho:}token:<id>` and so on: every key of the store
+ * lives in one slot, so the scripts (which reach token keys by name) and pipelines stay
+ * single-slot. A single server keeps the plain names.
+ *
  * Values go into index key names hashed, so a long or hostile value never makes a long or odd
  * key. `indexkeys` lets the Lua scripts unindex a token without hashing in Lua (Redis Lua has no
  * sha256) and lets deleteTokens find every key of the store without SCANning the database.
@@ -56,15 +60,18 @@ const INDEX_MEMO_SIZE = 1_024;
 
 export class RedisKeyLayout {
   readonly prefix: string;
+  /** What every key starts with: the prefix, or on a cluster the prefix as a hash tag. */
+  readonly keyPrefix: string;
   readonly ids: string;
   readonly indexKeys: string;
   readonly tokenPrefix: string;
 
-  constructor(prefix: string = DEFAULT_PREFIX) {
+  constructor(prefix: string = DEFAULT_PREFIX, options: { hashTag?: boolean } = {}) {
     this.prefix = validatePrefix(prefix);
-    this.ids = `${prefix}ids`;
-    this.indexKeys = `${prefix}indexkeys`;
-    this.tokenPrefix = `${prefix}token:`;
+    this.keyPrefix = options.hashTag ? `{${prefix}}` : prefix;
+    this.ids = `${this.keyPrefix}ids`;
+    this.indexKeys = `${this.keyPrefix}indexkeys`;
+    this.tokenPrefix = `${this.keyPrefix}token:`;
   }
 
   token(id: string): string {
@@ -78,7 +85,7 @@ export class RedisKeyLayout {
     const memoKey = `${field}\u0000${value}`;
     let key = this.indexMemo.get(memoKey);
     if (key === undefined) {
-      key = `${this.prefix}idx:${COLUMN_OF[field]}:${sha256Hex(value)}`;
+      key = `${this.keyPrefix}idx:${COLUMN_OF[field]}:${sha256Hex(value)}`;
       if (this.indexMemo.size >= INDEX_MEMO_SIZE) this.indexMemo.clear();
       this.indexMemo.set(memoKey, key);
     }
@@ -86,6 +93,6 @@ export class RedisKeyLayout {
   }
 
   lock(key: string): string {
-    return `${this.prefix}lock:${key}`;
+    return `${this.keyPrefix}lock:${key}`;
   }
 }

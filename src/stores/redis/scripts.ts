@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { COLUMN_NAMES } from '../../token.js';
+import { isCluster } from './cluster.js';
 
 export class LuaScript {
   readonly sha: string;
@@ -34,8 +35,11 @@ export class LuaScript {
     pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
   }
 
+  /** Caches the script on the server; on a cluster, on every master (SCRIPT LOAD goes to one node). */
   async load(client: Redis): Promise<void> {
-    await client.script('LOAD', this.lua);
+    const given: unknown = client;
+    const masters: Redis[] = isCluster(given) ? given.nodes('master') : [client];
+    await Promise.all(masters.map((node) => node.script('LOAD', this.lua)));
   }
 }
 

@@ -21,6 +21,7 @@ import {
   MAX_ID_LENGTH,
   type LookupField,
   locateForSaveAsync,
+  lowestId,
   lookupRuleOf,
   nextIdAfter,
   normalizeTokenForSave,
@@ -41,6 +42,7 @@ import {
   CommitUncertainError,
   type DriverErrorKind,
   type SqlDriver,
+  type SqlRow,
   type SqlRunner,
   type SqlTransaction,
   type TableInfo,
@@ -73,15 +75,13 @@ export class AsyncSqlStore implements TokenStore {
   protected readonly driver: SqlDriver;
   protected readonly sql: TokenSql;
   private readonly guard: ClosedGuard;
-  private readonly idNumber: string;
-  private readonly maxIdSql: string;
   private readonly idWindowSql: string;
   private readonly greaterIdSql: string;
   private ready: Promise<Prepared> | null = null;
   private readonly create: boolean;
   /**
-   * The largest numeric id this store knows of, or null when unknown. Only used where the
-   * database cannot find the largest numeric id through an index (MySQL): see newId.
+   * The largest numeric id this store knows of, or null when unknown. Only used where no index
+   * can find the largest numeric id (MySQL without the generated column): see newId.
    */
   private maxIdCache: number | null = null;
 
@@ -92,8 +92,6 @@ export class AsyncSqlStore implements TokenStore {
     const d = config.driver.dialect;
     this.sql = buildTokenSql(d, config.table, config.schema === undefined ? {} : { schema: config.schema });
     const id = d.quote('id');
-    this.idNumber = `CASE WHEN ${d.numericIdTest(id)} THEN ${d.castId(id)} END`;
-    this.maxIdSql = `SELECT MAX(${this.idNumber}) AS max_id FROM ${this.sql.table}`;
     const window = Array.from({ length: ID_WINDOW }, (_, i) => d.param(i + 1)).join(', ');
     this.idWindowSql = `SELECT ${id} FROM ${this.sql.table} WHERE ${id} IN (${window})`;
     // Numeric ids have no leading zeros, so a longer one is larger, and one as long compares as text.
@@ -241,7 +239,7 @@ export class AsyncSqlStore implements TokenStore {
       existing = await locateForSaveAsync(token, find);
     }
     const generated = !existing && token.id === undefined;
-    const id = existing?.id ?? token.id ?? (await this.newId(tx));
+    const id = existing?.id ?? token.id ?? (await this.newId(tx, p));
     const stored = tokenToStore(token, id);
     note(stored);
     const row = tokenToRow(stored);
@@ -256,18 +254,20 @@ export class AsyncSqlStore implements TokenStore {
   }
 
   /**
-   * The next id: the largest numeric id + 1. Where no index can find the largest id (MySQL), the
-   * cached largest id and the ids after it are probed by primary key in one query. The cached id
-   * must still be there (another store may have deleted it: then the largest is below it, and
-   * only the table can say which); the id after the last taken one in the window is then the
-   * candidate, unless the whole window is taken (other writers ran far ahead). Another writer may
-   * also have taken an id past the window (a caller-chosen id): the candidate stands only when no
-   * numeric id above it exists, else the table is scanned for the largest. The primary key still
-   * guards every insert.
+   * The next id: the largest numeric id + 1, found through the table's id-number index (one
+   * probe; it sees rows other programs inserted). Without that index (MySQL where the generated
+   * column could not be added), the cached largest id and the ids after it are probed by primary
+   * key in one query. The cached id must still be there (another store may have deleted it: then
+   * the largest is below it, and only the table can say which); the id after the last taken one
+   * in the window is then the candidate, unless the whole window is taken (other writers ran far
+   * ahead). Another writer may also have taken an id past the window (a caller-chosen id): the
+   * candidate stands only when no numeric id above it exists, else the table is scanned for the
+   * largest. The primary key still guards every insert.
    */
-  private async newId(tx: SqlRunner): Promise<string> {
+  private async newId(tx: SqlRunner, p: Prepared): Promise<string> {
+    if (p.info.maxNumericId !== undefined) return nextIdAfter(maxIdOf(await tx.query(p.info.maxNumericId)));
     const cached = this.maxIdCache;
-    if (this.driver.slowMaxId && cached !== null && String(cached + ID_WINDOW - 1).length <= MAX_ID_LENGTH) {
+    if (cached !== null && String(cached + ID_WINDOW - 1).length <= MAX_ID_LENGTH) {
       const window = Array.from({ length: ID_WINDOW }, (_, i) => String(cached + i));
       const taken = (await tx.query(this.idWindowSql, window)).map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
       const last = Math.max(...taken);
@@ -277,8 +277,7 @@ export class AsyncSqlStore implements TokenStore {
         if (greater.length === 0) return candidate;
       }
     }
-    const raw = (await tx.query(this.maxIdSql))[0]?.max_id;
-    return nextIdAfter(raw === null || raw === undefined ? null : String(raw));
+    return nextIdAfter(maxIdOf(await tx.query(this.sql.maxNumericId)));
   }
 
   /** The stored token whose `field` equals `value` (lowest id when several do), or null. */
@@ -287,12 +286,7 @@ export class AsyncSqlStore implements TokenStore {
       forUpdate ? p.selectForUpdate[field] : p.select[field],
       p.binds[field] === 2 ? [value, value] : [value],
     );
-    let best: StoredToken | null = null;
-    for (const record of rows) {
-      const token = this.toToken(record);
-      if (!best || compareIds(token.id, best.id) < 0) best = token;
-    }
-    return best;
+    return lowestId(rows.map((record) => this.toToken(record)));
   }
 
   private toToken(record: Record<string, unknown>): StoredToken {
@@ -321,7 +315,7 @@ export class AsyncSqlStore implements TokenStore {
 
   private prepared(): Promise<Prepared> {
     if (!this.ready) {
-      const ready = this.driver.prepareTable(this.sql, this.idNumber, this.create).then((info) => this.buildStatements(info));
+      const ready = this.driver.prepareTable(this.sql, this.create).then((info) => this.buildStatements(info));
       this.ready = ready;
       // A failed preparation (server down, no privileges) is tried again by the next call.
       ready.catch(() => {
@@ -408,6 +402,11 @@ export class AsyncSqlStore implements TokenStore {
  * sessions the server closed at the same time (a restart, a mass KILL) and drop them, instead of
  * handing the retry another dead one.
  */
+function maxIdOf(rows: SqlRow[]): string | null {
+  const raw = rows[0]?.max_id;
+  return raw === null || raw === undefined ? null : String(raw);
+}
+
 function pauseBeforeRetry(kind: DriverErrorKind, attempt: number): Promise<void> {
   const ms = kind === 'connection' || kind === 'deadlock' ? 10 * 4 ** (attempt - 1) : 0;
   return ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));

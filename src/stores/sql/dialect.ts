@@ -63,6 +63,12 @@ export interface TokenSql {
   update: string;
   deleteById: string;
   deleteAll: string;
+  /**
+   * The numeric value of a numeric id, NULL for any other id. Indexed (an expression index, or
+   * on MySQL a generated column), so `SELECT MAX(...)` is one probe at the end of that index.
+   */
+  idNumber: string;
+  /** The largest numeric id: one index probe where idNumber is indexed. */
   maxNumericId: string;
 }
 
@@ -76,14 +82,13 @@ export function buildTokenSql(dialect: SqlDialect, tableName: string, options: {
   const q = (c: string) => dialect.quote(c);
   const columns = COLUMN_NAMES.map(q).join(', ');
   const id = q('id');
-  // "Lowest id first" for the rare table that holds duplicates written by other tools.
-  // compareIds (token.ts) in SQL: numeric ids first, numerically, then the others as text.
-  const numeric = dialect.numericIdTest(id);
-  const order = `ORDER BY CASE WHEN ${numeric} THEN 0 ELSE 1 END, CASE WHEN ${numeric} THEN length(${id}) ELSE 0 END, ${id}`;
+  const idNumber = `CASE WHEN ${dialect.numericIdTest(id)} THEN ${dialect.castId(id)} END`;
+  // Every row with the value: a table written by other tools may hold duplicates, and the caller
+  // keeps the lowest id (compareIds). An ORDER BY here would sort in a temp B-tree on every lookup.
   const selectBy = Object.fromEntries(
     (['id', 'userName', 'accessToken', 'grantToken', 'refreshToken'] as const).map((field) => [
       field,
-      `SELECT ${columns} FROM ${table} WHERE ${q(COLUMN_OF[field])} = ${dialect.param(1)} ${order} LIMIT 1`,
+      `SELECT ${columns} FROM ${table} WHERE ${q(COLUMN_OF[field])} = ${dialect.param(1)}`,
     ]),
   ) as Record<LookupField, string>;
   const others = COLUMN_NAMES.filter((c) => c !== 'id');
@@ -110,6 +115,7 @@ export function buildTokenSql(dialect: SqlDialect, tableName: string, options: {
     update: `UPDATE ${table} SET ${others.map((c, i) => `${q(c)} = ${dialect.param(i + 1)}`).join(', ')} WHERE ${id} = ${dialect.param(others.length + 1)}`,
     deleteById: `DELETE FROM ${table} WHERE ${id} = ${dialect.param(1)}`,
     deleteAll: `DELETE FROM ${table}`,
-    maxNumericId: `SELECT MAX(${dialect.castId(id)}) AS max_id FROM ${table} WHERE ${dialect.numericIdTest(id)}`,
+    idNumber,
+    maxNumericId: `SELECT MAX(${idNumber}) AS max_id FROM ${table}`,
   };
 }

@@ -84,7 +84,6 @@ export class MySqlDriver implements SqlDriver {
   readonly dialect = mysqlDialect;
   readonly storeName = 'DBStore';
   readonly where: string;
-  readonly slowMaxId = true;
   readonly insertLockName: string;
   private pool: MySql.Pool | null = null;
   private readonly scope: string;
@@ -198,7 +197,7 @@ export class MySqlDriver implements SqlDriver {
     }
   }
 
-  prepareTable(sql: TokenSql, _idNumberExpression: string, create: boolean): Promise<TableInfo> {
+  prepareTable(sql: TokenSql, create: boolean): Promise<TableInfo> {
     return prepareMySqlTable(this, sql, this.options.table, create);
   }
 

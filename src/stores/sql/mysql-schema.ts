@@ -1,8 +1,10 @@
 /**
  * Zoho's oauthtoken table on MySQL/MariaDB: created when missing (Zoho's columns and types, a
- * binary collation so lookups are exact), never altered when present; an index added on each
- * lookup column when the user may add one. Describes the table for the store: column widths
- * (to refuse values that do not fit) and, for case-insensitive collations, an exact predicate.
+ * binary collation so lookups are exact); Zoho's columns are never altered. When the user may,
+ * an index is added on each lookup column, and an invisible generated column holding the id's
+ * number, indexed, so the next id is one index probe (see addIdNumberColumn). Describes the table
+ * for the store: column widths (to refuse values that do not fit), for case-insensitive
+ * collations an exact predicate, and how to find the largest numeric id.
  */
 import { TokenStoreError } from '../../errors.js';
 import { COLUMN_NAMES, type ColumnName } from '../../token.js';
@@ -14,6 +16,12 @@ const LOOKUP_COLUMNS: readonly ColumnName[] = ['user_name', 'refresh_token', 'ac
 /** Duplicate key name (another process added it first); no privilege to add an index. */
 const IGNORED_INDEX_ERRNOS = new Set([1061, 1142, 1044, 1227, 1370]);
 const KEY_TOO_LONG = 1071;
+/** The generated column with each numeric id's number (NULL for other ids), and its index. */
+export const ID_NUMBER_COLUMN = 'ztoken_id_num';
+/** Duplicate column or key name: another process added it first. */
+const ALREADY_ADDED_ERRNOS = new Set([1060, 1061]);
+/** No ALTER privilege, or a server that refuses the column (old MySQL: no INVISIBLE). */
+const CANNOT_ADD_ERRNOS = new Set([1142, 1044, 1227, 1370, 1064, 3105, 1901, 1904]);
 
 interface ColumnInfo {
   name: string;
@@ -42,7 +50,12 @@ export async function prepareMySqlTable(
     );
   }
   await addLookupIndexes(db, sql, table);
-  const info: TableInfo = { maxLength: {}, exactMatch: {} };
+  const idNumberReady = await addIdNumberColumn(db, sql, table);
+  const info: TableInfo = {
+    maxLength: {},
+    exactMatch: {},
+    ...(idNumberReady ? { maxNumericId: `SELECT MAX(\`${ID_NUMBER_COLUMN}\`) AS max_id FROM ${sql.table}` } : {}),
+  };
   for (const column of COLUMN_NAMES) {
     const c = byName.get(column);
     if (c?.max_len !== null && c?.max_len !== undefined) info.maxLength[column] = Number(c.max_len);
@@ -79,5 +92,43 @@ async function addLookupIndexes(db: SqlRunner, sql: TokenSql, table: string): Pr
         throw error;
       }
     }
+  }
+}
+
+/**
+ * MySQL has no index on an expression that MariaDB shares, so the id's number is a VIRTUAL
+ * generated column with an index: MAX over it is answered from the index ("Select tables
+ * optimized away"). INVISIBLE keeps it out of `SELECT *` and of column-less INSERTs, so the
+ * official SDK and people with SQL see Zoho's ten columns; rows they insert get their number from
+ * the server. False (the store then probes ids after the last one it made) when the user may not
+ * alter the table or the server cannot add such a column.
+ */
+async function addIdNumberColumn(db: SqlRunner, sql: TokenSql, table: string): Promise<boolean> {
+  const indexed = async () =>
+    (
+      await db.query(
+        'SELECT 1 AS found FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ? AND SEQ_IN_INDEX = 1',
+        [table, ID_NUMBER_COLUMN],
+      )
+    ).length > 0;
+  if (await indexed()) return true;
+  const column = await db.query(
+    'SELECT 1 AS found FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+    [table, ID_NUMBER_COLUMN],
+  );
+  const index = `\`${`${table}_id_num_idx`.slice(0, 64)}\``;
+  const addIndex = `ADD INDEX ${index} (\`${ID_NUMBER_COLUMN}\`)`;
+  const statement =
+    column.length > 0
+      ? `ALTER TABLE ${sql.table} ${addIndex}`
+      : `ALTER TABLE ${sql.table} ADD COLUMN \`${ID_NUMBER_COLUMN}\` BIGINT UNSIGNED AS (${sql.idNumber}) VIRTUAL INVISIBLE, ${addIndex}`;
+  try {
+    await db.query(statement);
+    return true;
+  } catch (error) {
+    const errno = (error as { errno?: number }).errno ?? -1;
+    if (ALREADY_ADDED_ERRNOS.has(errno)) return indexed();
+    if (CANNOT_ADD_ERRNOS.has(errno)) return false;
+    throw error;
   }
 }

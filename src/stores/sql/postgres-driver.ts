@@ -61,7 +61,6 @@ export class PostgresDriver implements SqlDriver {
   readonly dialect = postgresDialect;
   readonly storeName = 'PostgresStore';
   readonly where: string;
-  readonly slowMaxId = false;
   readonly insertLockName: string;
   private pool: pg.Pool | null = null;
   private readonly scope: string;
@@ -145,8 +144,8 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  prepareTable(sql: TokenSql, idNumberExpression: string, create: boolean): Promise<TableInfo> {
-    return preparePostgresTable(this, sql, this.options.table, idNumberExpression, create);
+  prepareTable(sql: TokenSql, create: boolean): Promise<TableInfo> {
+    return preparePostgresTable(this, sql, this.options.table, create);
   }
 
   async openLockSession(): Promise<LockSession> {

@@ -13,13 +13,7 @@ import type { SqlDriver, TableInfo } from './sql-driver.js';
 /** Insufficient privilege, a concurrent creator won (duplicate relation / catalog row). */
 const IGNORED_INDEX_STATES = new Set(['42501', '42P07', '23505']);
 
-export async function preparePostgresTable(
-  db: SqlDriver,
-  sql: TokenSql,
-  table: string,
-  idNumberExpression: string,
-  create: boolean,
-): Promise<TableInfo> {
+export async function preparePostgresTable(db: SqlDriver, sql: TokenSql, table: string, create: boolean): Promise<TableInfo> {
   const exists = async () => (await db.query('SELECT to_regclass($1) AS oid', [sql.table]))[0]?.oid != null;
   if (!(await exists())) {
     if (!create) throw missingTable(db.where);
@@ -58,15 +52,21 @@ export async function preparePostgresTable(
   const statements = sql.createIndexes
     .filter(([name, statement]) => !names.has(name) && !COLUMN_NAMES.some((c) => firstColumns.has(c) && statement.endsWith(`("${c}")`)))
     .map(([, statement]) => statement);
-  if (!names.has(idIndex)) statements.push(`CREATE INDEX IF NOT EXISTS "${idIndex}" ON ${sql.table} ((${idNumberExpression}))`);
+  const idIndexStatement = `CREATE INDEX IF NOT EXISTS "${idIndex}" ON ${sql.table} ((${sql.idNumber}))`;
+  if (!names.has(idIndex)) statements.push(idIndexStatement);
+  let idIndexReady = names.has(idIndex);
   for (const statement of statements) {
     try {
       await db.query(statement);
+      if (statement === idIndexStatement) idIndexReady = true;
     } catch (error) {
-      if (!IGNORED_INDEX_STATES.has((error as { code?: string }).code ?? '')) throw error;
+      const code = (error as { code?: string }).code ?? '';
+      if (!IGNORED_INDEX_STATES.has(code)) throw error;
+      // A concurrent creator made it; only a missing privilege leaves it missing.
+      if (statement === idIndexStatement && code !== '42501') idIndexReady = true;
     }
   }
-  const info: TableInfo = { maxLength: {}, exactMatch: {} };
+  const info: TableInfo = { maxLength: {}, exactMatch: {}, ...(idIndexReady ? { maxNumericId: sql.maxNumericId } : {}) };
   for (const column of COLUMN_NAMES) {
     const c = byName.get(column);
     if (c?.max_len !== null && c?.max_len !== undefined) info.maxLength[column as ColumnName] = Number(c.max_len);

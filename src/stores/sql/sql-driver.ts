@@ -69,6 +69,12 @@ export interface TableInfo {
    * own comparison is not exact (MySQL case- or accent-insensitive collations).
    */
   exactMatch: Partial<Record<ColumnName, string>>;
+  /**
+   * The statement (column `max_id`) that finds the largest numeric id through an index; absent
+   * when the table has no such index (MySQL without the generated column): the store then
+   * probes the ids after the last one it made (async-sql-store.ts newId).
+   */
+  maxNumericId?: string;
 }
 
 /**
@@ -96,15 +102,13 @@ export interface SqlDriver extends SqlRunner {
   readonly storeName: string;
   /** Where the data lives, for messages: engine, host:port/database and table. Never a secret. */
   readonly where: string;
-  /** Whether the largest numeric id is expensive to compute (no index can serve it). */
-  readonly slowMaxId: boolean;
   /** Runs fn in a transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /**
    * Creates the table when missing (unless `create` is false: then a missing table is NOT_FOUND),
    * adds lookup indexes when allowed, and describes it.
    */
-  prepareTable(sql: TokenSql, idNumberExpression: string, create: boolean): Promise<TableInfo>;
+  prepareTable(sql: TokenSql, create: boolean): Promise<TableInfo>;
   /**
    * Opens a dedicated session for withLock; the first one of a store also makes sure the lock side
    * table exists (lock-expiry.ts), or finds that it may not be created (locks then go unrecorded).

@@ -108,5 +108,20 @@ export async function fleetStores(dir: string): Promise<FleetStore[]> {
         : 'Redis is not reachable',
     cleanup: () => deleteRedisPrefix(redisBase.toString(), redisPrefix),
   });
+
+  // The cluster .ci/run starts (test/helpers/redis-cluster.ts); RedisStore keys it by hash tag.
+  const clusterUrl = process.env.ZTOKEN_REDIS_CLUSTER_URL;
+  const clusterPrefix = `${uniqueName('fleet')}:`;
+  stores.push({
+    name: 'RedisStore (Redis Cluster)',
+    url: `${clusterUrl ?? ''}?prefix=${clusterPrefix}`,
+    skip: clusterUrl ? null : 'ZTOKEN_REDIS_CLUSTER_URL is not set (.ci/run starts a cluster and sets it)',
+    cleanup: async () => {
+      const { RedisStore } = await import('../../../src/stores/redis.js');
+      const store = new RedisStore({ url: clusterUrl, prefix: clusterPrefix });
+      await store.deleteTokens();
+      await store.close();
+    },
+  });
   return stores;
 }
