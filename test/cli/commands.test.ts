@@ -109,7 +109,7 @@ describe('usage, help and exit codes', () => {
 
     expect(badScheme.code).toBe(2);
     expect(badScheme.stderr).toContain(
-      'Unknown store "foo:bar": supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: memory:',
+      'Unknown store "foo:bar": supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: redis+cluster: rediss+cluster: memory:',
     );
     expect(badSchemeEnv.code).toBe(2);
     expect(badSchemeEnv.stderr).toContain('supported schemes are sqlite:');
