@@ -136,7 +136,9 @@ describe('ztoken migrate', () => {
     expect(same.code).toBe(2);
     expect(same.stderr).toContain('--from and --to name the same store');
     expect(badScheme.code).toBe(2);
-    expect(badScheme.stderr).toContain('supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: redis+cluster: rediss+cluster: memory:');
+    expect(badScheme.stderr).toContain(
+      'supported schemes are sqlite: file: mysql: postgres: postgresql: redis: rediss: redis+cluster: rediss+cluster: memory:',
+    );
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('No SQLite database at /nonexistent-dir/tokens.db');
     for (const result of [noTarget, same, badScheme, unreachable]) expect(result.stderr).not.toMatch(/\n\s+at /);
