@@ -4,6 +4,7 @@
  * an engine description so that bench/suites/mysql.ts and postgres.ts record the rows they always
  * did. It lives outside bench/suites because bench/run.ts runs every file there as a suite.
  */
+import { tokenToRow } from '../src/row.js';
 import type { TokenStore } from '../src/store.js';
 import type { OAuthToken } from '../src/token.js';
 import type { BenchContext } from './lib.js';
@@ -25,21 +26,7 @@ export const benchToken = (i: number): OAuthToken & { id: string } => ({
 });
 
 /** Token number i as a row of Zoho's ten columns. */
-const rowOf = (i: number) => {
-  const t = benchToken(i);
-  return [
-    t.id,
-    t.userName,
-    t.clientId,
-    t.clientSecret,
-    t.refreshToken,
-    t.accessToken,
-    null,
-    String(t.expiryTime),
-    t.redirectUrl,
-    t.apiDomain,
-  ];
-};
+const rowOf = (i: number) => tokenToRow(benchToken(i));
 
 export type Measured = { medianUs: number; p99Us: number; samples: number };
 

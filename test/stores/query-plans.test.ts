@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenToRow } from '../../src/row.js';
 import type { TokenStore } from '../../src/store.js';
 import { DBStore } from '../../src/stores/mysql.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
@@ -24,21 +25,7 @@ interface Sent {
 }
 
 /** Zoho's ten columns of token number i, as the official SDK writes them. */
-const zohoRow = (i: number) => {
-  const t = sampleToken(`user${i}@zylker.com`);
-  return [
-    String(i),
-    t.userName,
-    t.clientId,
-    t.clientSecret,
-    t.refreshToken,
-    t.accessToken,
-    null,
-    String(t.expiryTime),
-    t.redirectUrl,
-    t.apiDomain,
-  ];
-};
+const zohoRow = (i: number) => tokenToRow({ ...sampleToken(`user${i}@zylker.com`), id: String(i) });
 
 /** The hot operations, each run alone so its statements can be told apart. */
 const OPERATIONS: [string, (store: TokenStore) => Promise<unknown>][] = [
