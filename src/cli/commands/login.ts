@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { StoredToken } from '../../token.js';
-import { accountsUrlFor } from '../../zoho/datacenter.js';
+import { ZohoHosts } from '../../zoho/hosts.js';
 import {
   addClientOptions,
   addDebugOption,
@@ -150,7 +150,9 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     const planned = plannedRedirect(opts);
     const url = storeUrlOf(opts);
     const store = await openCliStore(cli, url, { access: 'write' });
-    const accountsUrl = client.accountsUrl ?? accountsUrlFor(client.dataCenter ?? 'US');
+    // The configured DC's accounts server, by the same rule the manager uses (src/zoho/hosts.ts).
+    const hosts = new ZohoHosts({ dataCenter: client.dataCenter, accountsUrl: client.accountsUrl });
+    const accountsUrl = hosts.accountsUrlOf(hosts.dataCenter);
     const state = randomBytes(24).toString('base64url');
 
     let settle!: { resolve: (token: StoredToken) => void; reject: (error: unknown) => void };
