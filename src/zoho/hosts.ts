@@ -111,6 +111,7 @@ export class ZohoHosts {
   readonly dataCenter: DataCenter;
   readonly environment: Environment;
   readonly #overrides = new Map<DataCenter, Override>();
+  readonly #defaultApiDomain: string;
 
   constructor(options: ZohoHostsOptions = {}) {
     this.environment = parseEnvironment(options.environment ?? 'production');
@@ -124,18 +125,15 @@ export class ZohoHosts {
       this.#addOverride(dc, urls.accountsUrl, urls.apiDomain, `dataCenterUrls.${dc}`);
     }
     // The single accountsUrl/apiDomain options override the configured DC, as they always did.
-    // A Zoho accounts server given there is the table's own entry, not an override.
+    // A Zoho accounts server or API host given there is the table's own entry, not an override.
+    const zohoDefault = options.apiDomain && zohoApiDomain(options.apiDomain) ? options.apiDomain.replace(/\/+$/, '') : undefined;
     if (options.accountsUrl && !legacyDc) this.#addOverride(this.dataCenter, options.accountsUrl, options.apiDomain, 'accountsUrl');
-    else if (options.apiDomain && !zohoApiDomain(options.apiDomain)) {
+    else if (options.apiDomain && !zohoDefault) {
       this.#addOverride(this.dataCenter, options.accountsUrl ?? accountsUrlFor(this.dataCenter), options.apiDomain, 'apiDomain');
     }
     this.#defaultApiDomain =
-      options.apiDomain && zohoApiDomain(options.apiDomain)
-        ? options.apiDomain.replace(/\/+$/, '')
-        : (this.#overrides.get(this.dataCenter)?.apiDomain ?? apiDomainFor(this.dataCenter, this.environment));
+      zohoDefault ?? this.#overrides.get(this.dataCenter)?.apiDomain ?? apiDomainFor(this.dataCenter, this.environment);
   }
-
-  readonly #defaultApiDomain: string;
 
   #addOverride(dc: DataCenter, accountsUrl: unknown, apiDomain: unknown, what: string): void {
     const accounts = parseServerUrl(accountsUrl, `${what} accountsUrl`);
