@@ -1,8 +1,10 @@
 /**
  * FileStore: Zoho's CSV token file (default `sdk_tokens.txt`), readable and writable by the
  * official SDKs, made safe for many processes:
- * - reads what the TypeScript and Python SDKs write (and the older 9-column layout); writes the
- *   TypeScript SDK's layout, quoting only values that a naive comma split would break;
+ * - reads and writes the layout of every official SDK (file/layouts.ts): it detects a file's
+ *   layout from its header and keeps writing it, so the SDK sharing the file still reads it; a
+ *   new file gets the `layout` option's. Values the SDK's comma split would misread are refused;
+ *   columns the layout lacks are kept in memory for the life of the store;
  * - never rewrites in place: temp file, fsync, rename, fsync the folder; mode 0600;
  * - every read-modify-write runs under a lock file beside the token file, taken over at once
  *   from a holder that died on this host and after `lockStaleMs` from any other;
@@ -36,6 +38,8 @@ import { writeFileAtomicSync } from './file/atomic-write.js';
 import { FileImage } from './file/file-image.js';
 import { FileLock, GUARD_STALE_MS } from './file/file-lock.js';
 import { FileView, type Observation } from './file/file-view.js';
+import { KeptFields } from './file/kept-fields.js';
+import { checkWritable, DEFAULT_FILE_LAYOUT, FILE_LAYOUTS, type FileLayout, type FileLayoutName, layoutNamed } from './file/layouts.js';
 import { SerialQueue } from './file/serial-queue.js';
 import { removeOrphanTempFiles } from './file/temp-files.js';
 import { corruptFile, duplicateId, parseTokenFile } from './file/token-file.js';
@@ -56,6 +60,12 @@ export interface FileStoreOptions {
   lockWaitMs?: number;
   /** Create the file at the first save when missing (default true); false: a missing file fails with NOT_FOUND. */
   create?: boolean;
+  /**
+   * The layout of a new (or empty) file: 'ts-8' (default: typescript-sdk 6.0 to 8.0), 'nodejs-8'
+   * (nodejs-sdk 7.0 and 8.0), 'v2' (typescript-sdk 2.0/2.1, nodejs-sdk 2.0), 'zcrmsdk' (1.x) or
+   * 'python'. An existing file keeps the layout its header names, whatever this says.
+   */
+  layout?: FileLayoutName;
 }
 
 /** How many times the store touched the file (for tests and monitoring). */
@@ -92,7 +102,10 @@ export class FileStore implements TokenStore {
   private readonly guard = new ClosedGuard('FileStore');
   private readonly writes = new SerialQueue();
   private readonly view: FileView;
-  private image = new FileImage();
+  /** The layout a new file gets. */
+  private readonly newLayout: FileLayout;
+  private image: FileImage;
+  private readonly kept = new KeptFields();
   /** Set when the file could not be parsed: every call fails with it until the file changes. */
   private corrupt: TokenStoreError | null = null;
   private orphansRemoved = false;
@@ -104,6 +117,8 @@ export class FileStore implements TokenStore {
       throw new TokenStoreError('INVALID_ARGUMENT', 'Invalid FileStore options: expected an object');
     }
     this.path = resolveTokenFile(options.path ?? DEFAULT_TOKEN_FILE);
+    this.newLayout = FILE_LAYOUTS[layoutNamed(options.layout ?? DEFAULT_FILE_LAYOUT)];
+    this.image = new FileImage(this.newLayout);
     this.lockStaleMs = positiveOption('FileStore', 'lockStaleMs', options.lockStaleMs, DEFAULT_LOCK_STALE_MS, 'ms');
     this.lockWaitMs = positiveOption('FileStore', 'lockWaitMs', options.lockWaitMs, Math.max(5_000, 2 * this.lockStaleMs), 'ms');
     if (options.create === false && !existsSync(this.path)) {
@@ -143,10 +158,14 @@ export class FileStore implements TokenStore {
     this.guard.check();
     const token = normalizeTokenForSave(input);
     return this.mutate('saveToken', (image) => {
-      const existing = locateForSave(token, (field, value) => image.find(field, value));
-      const id = existing?.id ?? token.id ?? nextIdAfter(image.maxNumericId());
+      const layout = image.layout;
+      checkWritable(layout, token);
+      const existing = locateRow(image, token);
+      // Where ids are row numbers, a new token takes the next row whatever id it asks for.
+      const id = existing?.id ?? (layout.ids === 'row' ? undefined : token.id) ?? nextIdAfter(image.maxNumericId());
       const stored = tokenToStore(token, id);
       image.put(stored);
+      this.kept.remember(layout, stored, existing);
       return { result: copyToken(stored), write: true };
     });
   }
@@ -156,13 +175,18 @@ export class FileStore implements TokenStore {
     const valid = validateId(id);
     this.refresh();
     if (!this.image.find('id', valid)) return; // nothing to delete: no lock, no write
-    await this.mutate('deleteToken', (image) => ({ result: undefined, write: image.delete(valid) }));
+    await this.mutate('deleteToken', (image) => {
+      const old = image.find('id', valid);
+      if (old) this.kept.forget(old);
+      return { result: undefined, write: image.delete(valid) };
+    });
   }
 
   async deleteTokens(): Promise<void> {
     this.guard.check();
     await this.mutate('deleteTokens', (image) => {
       image.clear();
+      this.kept.clear();
       return { result: undefined, write: true };
     });
   }
@@ -187,9 +211,14 @@ export class FileStore implements TokenStore {
 
   async close(): Promise<void> {
     if (this.guard.close()) {
-      this.image = new FileImage();
+      this.image = new FileImage(this.newLayout);
       this.view.close();
     }
+  }
+
+  /** The layout of the file as last read (or the one a new file gets): see FileStoreOptions.layout. */
+  get layout(): FileLayoutName {
+    return this.image.layout.name;
   }
 
   /** How often this store read, parsed and wrote the file. */
@@ -253,7 +282,7 @@ export class FileStore implements TokenStore {
     } catch (error) {
       // The image holds a change the file does not: forget both and reread next time.
       this.view.forget();
-      this.image = new FileImage();
+      this.image = new FileImage(this.newLayout);
       this.corrupt = null;
       if (error instanceof TokenStoreError) throw error;
       throw this.fsError(operation, 'WRITE_FAILED', error);
@@ -273,12 +302,13 @@ export class FileStore implements TokenStore {
       return;
     }
     this.corrupt = null;
-    this.image = new FileImage();
+    this.image = new FileImage(this.newLayout);
     if (seen.kind === 'missing') return;
     this.parses++;
     try {
       const parsed = parseTokenFile(decodeUtf8(seen.bytes, this.path), this.path);
-      this.image = FileImage.of(parsed.tokens, (index) => {
+      this.kept.fill(parsed.tokens);
+      this.image = FileImage.of(parsed.layout ?? this.newLayout, parsed.header, parsed.tokens, (index) => {
         throw duplicateId(this.path, parsed, index);
       });
     } catch (error) {
@@ -363,8 +393,37 @@ function decodeUtf8(bytes: Buffer, path: string): string {
   throw corruptFile(path, line, 'the file is not valid UTF-8 text');
 }
 
-/** The store a `file:` URL names (see url.ts): `?lockStaleMs=` and `?lockWaitMs=`, as the options. */
+/**
+ * Where `saveToken` writes (locateForSave). Where ids are row numbers, which move when a row
+ * above is deleted or the official store re-appends a row, an id only counts while the row it
+ * names still holds the same token (same user, or same client and refresh or grant token);
+ * otherwise the matching rules decide, so a stale id never overwrites someone else's row.
+ */
+function locateRow(image: FileImage, token: OAuthToken): StoredToken | null {
+  const find = (field: Parameters<FileImage['find']>[0], value: string) => image.find(field, value);
+  if (image.layout.ids !== 'row' || token.id === undefined) return locateForSave(token, find);
+  const byId = image.find('id', token.id);
+  if (byId && sameHolder(byId, token)) return byId;
+  return locateForSave({ ...token, id: undefined }, find);
+}
+
+function sameHolder(row: OAuthToken, token: OAuthToken): boolean {
+  if (row.userName || token.userName) return row.userName === token.userName;
+  if (row.clientId !== token.clientId) return false;
+  return (
+    (row.refreshToken !== undefined && row.refreshToken === token.refreshToken) ||
+    (row.grantToken !== undefined && row.grantToken === token.grantToken)
+  );
+}
+
+/** The store a `file:` URL names (see url.ts): `?lockStaleMs=`, `?lockWaitMs=` and `?layout=`, as the options. */
 export async function fileStoreFromUrl(url: StoreUrl, create: boolean): Promise<FileStore> {
-  const params = url.params(['lockStaleMs', 'lockWaitMs']);
-  return new FileStore({ path: url.path(), lockStaleMs: params.number('lockStaleMs'), lockWaitMs: params.number('lockWaitMs'), create });
+  const params = url.params(['lockStaleMs', 'lockWaitMs', 'layout']);
+  return new FileStore({
+    path: url.path(),
+    lockStaleMs: params.number('lockStaleMs'),
+    lockWaitMs: params.number('lockWaitMs'),
+    layout: params.string('layout') as FileLayoutName | undefined,
+    create,
+  });
 }

@@ -30,6 +30,12 @@ export interface ConformanceOptions {
   propertyRuns?: number;
   /** Timeout per test in ms (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The store refuses, by design, values with a comma, a double quote or a line break (a
+   * FileStore whose layout the official SDKs read with a plain comma split): the round trip
+   * of such values must then fail with INVALID_TOKEN naming the field, storing nothing.
+   */
+  refusesCommaValues?: boolean;
 }
 
 async function expectStoreError(promise: Promise<unknown>, reason: string, field?: string): Promise<TokenStoreError> {
@@ -329,6 +335,11 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
             redirectUrl: f('redirect'),
             apiDomain: f('domain'),
           };
+          if (options.refusesCommaValues && /[",\r\n]/.test(value)) {
+            await expectStoreError(store.saveToken(token), 'INVALID_TOKEN');
+            expect(await store.getTokens()).toEqual([]);
+            return;
+          }
           const saved = await store.saveToken(token);
           expect(saved).toEqual({ id: saved.id, ...token });
           expect(await store.findTokenById(saved.id)).toEqual(saved);

@@ -43,7 +43,7 @@ async function storeError(promise: Promise<unknown>): Promise<TokenStoreError> {
 runTokenStoreConformance({
   name: 'FileStore',
   create: () => new FileStore({ path: freshPath() }),
-  raw: (store) => readFileSync((store as FileStore).path, 'utf8'),
+  raw: (store) => readFileSync((store as FileStore).path, 'utf8'),  refusesCommaValues: true,
 });
 
 describe.skipIf(!fixturesAvailable)("FileStore reads the official SDKs' files", () => {
@@ -76,38 +76,37 @@ describe.skipIf(!fixturesAvailable)("FileStore reads the official SDKs' files", 
     });
   }
 
-  it('rewrites a Python SDK file in the TypeScript layout, quoting the value with a comma', async () => {
+  it('keeps a Python SDK file in the Python layout: its header, CRLF, csv quoting and final line end', async () => {
     const path = copyFixture(FIXTURES.python, dir, 'python-rewrite.txt');
+    const original = readFileSync(path, 'utf8');
     const store = new FileStore({ path });
     const saved = await store.saveToken({ ...CLIENT, refreshToken: '1000.new.refresh', apiDomain: 'https://www.zohoapis.com' });
     expect(saved.id).toBe('4');
-    expect(readFileSync(path, 'utf8')).toBe(
-      [
-        HEADER,
-        '1,alice@zylker.com:60012345,1000.ABCDEFGHIJKLMNOPQRSTUVWXYZ1234,0123456789abcdef0123456789abcdef0123456789,1000.3f1c0a7e9b2d4c6e8a0b1c2d3e4f5a6b.0a1b2c3d4e5f60718293a4b5c6d7e8f9,1000.9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b.1122334455667788990011223344556677,,1767225600001,https://app.example.com/callback,https://www.zohoapis.com',
-        '2,bob@zylker.com:60012345,1000.ABCDEFGHIJKLMNOPQRSTUVWXYZ1234,0123456789abcdef0123456789abcdef0123456789,1000.aaaabbbbccccddddeeeeffff00001111.2222333344445555666677778888999a,1000.bbbbccccddddeeeeffff000011112222.33334444555566667777888899990000,,1767225600002,"https://app.example.com/cb?tenant=eu,west",https://www.zohoapis.eu',
-        '3,,1000.ABCDEFGHIJKLMNOPQRSTUVWXYZ1234,0123456789abcdef0123456789abcdef0123456789,1000.ccccddddeeeeffff0000111122223333.44445555666677778888999900001111,,,,,https://www.zohoapis.in',
-        `4,,${CLIENT.clientId},${CLIENT.clientSecret},1000.new.refresh,,,,,https://www.zohoapis.com`,
-      ].join('\n'),
-    );
+    expect(store.layout).toBe('python');
+    expect(readFileSync(path, 'utf8')).toBe(`${original}4,,${CLIENT.clientId},${CLIENT.clientSecret},1000.new.refresh,,,,,https://www.zohoapis.com\r\n`);
     expect(await new FileStore({ path }).getTokens()).toEqual([...FIXTURES.python.tokens, saved]);
   });
 
-  it('upgrades the 9-column layout by appending an empty api_domain when it writes', async () => {
+  it('keeps the 9-column (v2) layout when it writes: no api_domain column, which stays in memory', async () => {
     const path = copyFixture(FIXTURES.legacy, dir, 'legacy-upgrade.txt');
     const store = new FileStore({ path });
     await store.saveToken({ userName: 'erin@zylker.com', accessToken: '1000.access.renewed', expiryTime: 1767229200005 });
+    expect(store.layout).toBe('v2');
     const lines = readFileSync(path, 'utf8').split('\n');
-    expect(lines).toEqual([HEADER, '1,erin@zylker.com,,,,1000.access.renewed,,1767229200005,,']);
+    expect(lines).toEqual([HEADER.replace(',api_domain', ''), '1,erin@zylker.com,,,,1000.access.renewed,,1767229200005,']);
     const legacyRow = FIXTURES.legacy.tokens[0]!;
-    // Untouched rows of a 9-column file gain the empty tenth column.
     const other = copyFixture(FIXTURES.legacy, dir, 'legacy-upgrade-2.txt');
     const second = new FileStore({ path: other });
-    await second.saveToken(sampleToken('new@zylker.com'));
-    expect(readFileSync(other, 'utf8').split('\n')[1]).toBe(
-      `1,erin@zylker.com,${legacyRow.clientId},${legacyRow.clientSecret},${legacyRow.refreshToken},${legacyRow.accessToken},,1767225600005,https://app.example.com/callback,`,
-    );
-    expect((await second.getTokens())[0]).toEqual(legacyRow);
+    const added = await second.saveToken(sampleToken('new@zylker.com'));
+    expect(readFileSync(other, 'utf8').split('\n')).toEqual([
+      HEADER.replace(',api_domain', ''),
+      `1,erin@zylker.com,${legacyRow.clientId},${legacyRow.clientSecret},${legacyRow.refreshToken},${legacyRow.accessToken},,1767225600005,https://app.example.com/callback`,
+      `2,new@zylker.com,${CLIENT.clientId},${CLIENT.clientSecret},1000.refresh.new@zylker.com.aaaabbbbccccdddd,1000.access.new@zylker.com.eeeeffff00001111,,1767225600000,https://app.example.com/callback`,
+    ]);
+    expect(await second.getTokens()).toEqual([legacyRow, added]);
+    expect(added.apiDomain).toBe('https://www.zohoapis.com');
+    const { apiDomain: _dropped, ...onDisk } = added;
+    expect(await new FileStore({ path: other }).getTokens()).toEqual([legacyRow, onDisk]);
   });
 });
 
@@ -146,8 +145,7 @@ describe('FileStore file layout', () => {
     expect(readFileSync(path, 'utf8')).toBe(HEADER);
   });
 
-  it('quotes values that would break a comma split, and reads them back exactly', async () => {
-    const path = freshPath();
+  it('refuses, naming field and layout, values a comma split would break; the python layout quotes them and reads them back', async () => {
     const token: OAuthToken = {
       userName: 'Doe, "Jo"',
       ...CLIENT,
@@ -156,13 +154,35 @@ describe('FileStore file layout', () => {
       redirectUrl: 'https://app.example.com/cb?a=1,b="2"',
       apiDomain: ' spaced ',
     };
-    const saved = await new FileStore({ path }).saveToken(token);
+    const tsPath = freshPath();
+    const ts = new FileStore({ path: tsPath });
+    await ts.saveToken(sampleToken('kept'));
+    const before = readFileSync(tsPath, 'utf8');
+    const error = await storeError(ts.saveToken(token));
+    expect(error.reason).toBe('INVALID_TOKEN');
+    expect(error.field).toBe('userName');
+    expect(error.message).toMatch(/userName contains a comma, which the ts-8 token file layout cannot hold/);
+    expect(readFileSync(tsPath, 'utf8')).toBe(before);
+    expect(await storeError(ts.saveToken({ ...sampleToken('x'), refreshToken: 'a\nb' }))).toMatchObject({ field: 'refreshToken' });
+    expect(await storeError(ts.saveToken({ ...sampleToken('x'), apiDomain: 'say "hi"' }))).toMatchObject({ field: 'apiDomain' });
+    expect(readFileSync(tsPath, 'utf8')).toBe(before);
+
+    const path = freshPath();
+    const saved = await new FileStore({ path, layout: 'python' }).saveToken(token);
     expect(readFileSync(path, 'utf8')).toBe(
-      `${HEADER}\n1,"Doe, ""Jo""",${CLIENT.clientId},${CLIENT.clientSecret},"1000.r\r\nwith lines\n",1000.plain,,,"https://app.example.com/cb?a=1,b=""2""", spaced `,
+      `${HEADER.replace('user_mail', 'user_name').replace('redirect_url', 'redirect_uri')}\r\n1,"Doe, ""Jo""",${CLIENT.clientId},${CLIENT.clientSecret},"1000.r\r\nwith lines\n",1000.plain,,,"https://app.example.com/cb?a=1,b=""2""", spaced \r\n`,
     );
     const reader = new FileStore({ path });
     expect(await reader.getTokens()).toEqual([saved]);
     expect(await reader.findToken({ userName: 'Doe, "Jo"' })).toEqual({ id: '1', ...token });
+  });
+
+  it('rewrites a quoted value a file already holds as it was, while it saves other rows', async () => {
+    const path = freshPath();
+    writeFileSync(path, `${HEADER}\n1,"Doe, Jo",c,s,r1,,,,,\n2,b,c,s,r2,,,,,`);
+    const store = new FileStore({ path });
+    await store.saveToken({ userName: 'b', clientId: 'c', clientSecret: 's', refreshToken: 'r2', accessToken: 'a2' });
+    expect(readFileSync(path, 'utf8')).toBe(`${HEADER}\n1,"Doe, Jo",c,s,r1,,,,,\n2,b,c,s,r2,a2,,,,`);
   });
 
   it('reads quoted cells, CRLF inside quotes, blank lines and a byte order mark as the Python csv module writes them', async () => {

@@ -3,15 +3,15 @@
  * CHUNK_ROWS rows. Saving one token re-encodes one chunk, not the whole file, and the file is
  * written with writev straight from the cached chunks: no join or re-encode of 100,000 rows.
  */
-import { tokenToRow } from '../../row.js';
 import type { StoredToken } from '../../token.js';
 import { formatRow } from './csv.js';
+import { type FileLayout, rowCells } from './layouts.js';
 
 const CHUNK_ROWS = 256;
 
 interface Chunk {
   rows: Row[];
-  /** Every row of the chunk as `\n<line>`, or null when a row changed since. */
+  /** Every row of the chunk as `<eol><line>`, or null when a row changed since. */
   bytes: Buffer | null;
 }
 
@@ -23,6 +23,8 @@ interface Row {
 export class RowChunks {
   private readonly chunks: Chunk[] = [];
   private readonly byId = new Map<string, Row>();
+
+  constructor(private readonly layout: FileLayout) {}
 
   get size(): number {
     return this.byId.size;
@@ -79,12 +81,13 @@ export class RowChunks {
 
   /** The file's bytes after the header, as buffers to write in order. */
   encode(): Buffer[] {
-    return this.chunks.map((chunk) => (chunk.bytes ??= encodeChunk(chunk)));
+    return this.chunks.map((chunk) => (chunk.bytes ??= this.encodeChunk(chunk)));
   }
-}
 
-function encodeChunk(chunk: Chunk): Buffer {
-  let text = '';
-  for (const row of chunk.rows) text += `\n${formatRow(tokenToRow(row.token))}`;
-  return Buffer.from(text, 'utf8');
+  private encodeChunk(chunk: Chunk): Buffer {
+    const { eol } = this.layout;
+    let text = '';
+    for (const row of chunk.rows) text += `${eol}${formatRow(rowCells(this.layout, row.token))}`;
+    return Buffer.from(text, 'utf8');
+  }
 }

@@ -1,18 +1,16 @@
 /**
- * Zoho's token file as tokens: the header (ten columns, or nine in the older layout without
- * api_domain) then one row per token, columns by position. Anything else is a CORRUPT error
- * naming the file and line; a file we cannot read whole is never rewritten.
+ * Zoho's token file as tokens: the header, which names the layout (layouts.ts), then one row per
+ * token, columns by position. Anything else is a CORRUPT error naming the file and line; a file
+ * we cannot read whole is never rewritten.
  */
 import { TokenStoreError } from '../../errors.js';
 import { rowToToken } from '../../row.js';
-import { COLUMN_NAMES, type StoredToken } from '../../token.js';
+import { isNumericId, nextIdAfter, type StoredToken, TOKEN_FIELDS, validateId } from '../../token.js';
 import { type CsvRecord, CsvSyntaxError, parseCsv } from './csv.js';
+import { FILE_LAYOUTS, type FileLayout, knownHeaders, layoutOfHeader } from './layouts.js';
 
-/** The header we write: the TypeScript SDK's names (`user_mail`, `redirect_url`). */
-export const TOKEN_FILE_HEADER = COLUMN_NAMES.map((name) => (name === 'user_name' ? 'user_mail' : name)).join(',');
-
-const COLUMNS = COLUMN_NAMES.length;
-const LEGACY_COLUMNS = COLUMNS - 1;
+/** The default layout's header (the TypeScript SDK's: `user_mail`, `redirect_url`). */
+export const TOKEN_FILE_HEADER = FILE_LAYOUTS['ts-8'].header.join(',');
 
 export function corruptFile(path: string, line: number, problem: string, cause?: unknown): TokenStoreError {
   return new TokenStoreError(
@@ -23,11 +21,19 @@ export function corruptFile(path: string, line: number, problem: string, cause?:
 }
 
 export interface ParsedTokens {
+  /** The file's layout; null for a file without a header (empty). */
+  layout: FileLayout | null;
+  /** The header line as read (written back as it was). */
+  header: string;
   /** The tokens in file order. */
   tokens: StoredToken[];
   /** The line each token starts on. */
   lines: number[];
+  /** How many rows got an id the file does not hold ('lenient' layouts); the next write stores them. */
+  assignedIds: number;
 }
+
+const ID_INDEX = TOKEN_FIELDS.indexOf('id');
 
 /** Parses a token file's text. Ids are checked for uniqueness by the caller (duplicateId). */
 export function parseTokenFile(text: string, path: string): ParsedTokens {
@@ -38,29 +44,68 @@ export function parseTokenFile(text: string, path: string): ParsedTokens {
     if (error instanceof CsvSyntaxError) throw corruptFile(path, error.line, error.problem);
     throw error;
   }
-  const parsed: ParsedTokens = { tokens: [], lines: [] };
   const header = records[0];
+  const parsed: ParsedTokens = { layout: null, header: '', tokens: [], lines: [], assignedIds: 0 };
   if (!header) return parsed;
-  const width = header.cells.length;
-  if (width !== COLUMNS && width !== LEGACY_COLUMNS) {
+  const layout = layoutOfHeader(header.cells);
+  if (!layout) {
     throw corruptFile(
       path,
       header.line,
-      `the header has ${width} columns; expected ${COLUMNS} (${COLUMN_NAMES.join(',')}) or ${LEGACY_COLUMNS} (the older layout without api_domain)`,
+      header.cells.length === 10 || header.cells.length === 9
+        ? 'the header does not start with "id": this is not a Zoho token file'
+        : `the header has ${header.cells.length} columns (${header.cells.join(',').slice(0, 120)}); expected one of: ${knownHeaders()}`,
     );
   }
-  if (header.cells[0]?.trim().toLowerCase() !== 'id') {
-    throw corruptFile(path, header.line, 'the header does not start with "id": this is not a Zoho token file');
-  }
+  parsed.layout = layout;
+  parsed.header = header.cells.join(',');
+  const width = layout.fields.length;
+  const unassigned: number[] = [];
   for (let r = 1; r < records.length; r++) {
     const { cells, line } = records[r]!;
     if (cells.length !== width) throw corruptFile(path, line, `the row has ${cells.length} columns; the header has ${width}`);
-    if (width === LEGACY_COLUMNS) cells.push('');
+    const row: (string | null)[] = TOKEN_FIELDS.map(() => null);
+    layout.fields.forEach((field, i) => {
+      row[TOKEN_FIELDS.indexOf(field)] = cells[i]!;
+    });
+    if (layout.ids === 'row') row[ID_INDEX] = String(r);
+    else if (layout.ids === 'lenient' && !isOurId(row[ID_INDEX])) {
+      row[ID_INDEX] = '0'; // replaced below, once the largest id in the file is known
+      unassigned.push(parsed.tokens.length);
+    }
     // rowToToken names file and line itself when expiry_time is not epoch milliseconds.
-    parsed.tokens.push(rowToToken(cells, `token file ${path}, line ${line}`));
+    parsed.tokens.push(rowToToken(row, `token file ${path}, line ${line}`));
     parsed.lines.push(line);
   }
+  if (unassigned.length > 0) assignIds(parsed, unassigned);
   return parsed;
+}
+
+/** Whether a file's id cell is an id we can hand out (1 to 10 characters, no spaces at the ends). */
+function isOurId(cell: string | null | undefined): boolean {
+  if (!cell) return false;
+  try {
+    validateId(cell);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Gives rows without a usable id (empty, or an SDK-made id longer than ours) the numbers after
+ * the largest numeric id, in file order: every process reading the same file agrees on them.
+ */
+function assignIds(parsed: ParsedTokens, indexes: readonly number[]): void {
+  const taken = new Set(parsed.tokens.map((t, i) => (indexes.includes(i) ? '' : t.id)));
+  let max = 0;
+  for (const id of taken) if (isNumericId(id)) max = Math.max(max, Number(id));
+  for (const index of indexes) {
+    const id = nextIdAfter(max);
+    max = Number(id);
+    parsed.tokens[index]!.id = id;
+  }
+  parsed.assignedIds = indexes.length;
 }
 
 /** The error for the row at `index` whose id an earlier row already has. */
