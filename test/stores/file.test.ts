@@ -43,7 +43,8 @@ async function storeError(promise: Promise<unknown>): Promise<TokenStoreError> {
 runTokenStoreConformance({
   name: 'FileStore',
   create: () => new FileStore({ path: freshPath() }),
-  raw: (store) => readFileSync((store as FileStore).path, 'utf8'),  refusesCommaValues: true,
+  raw: (store) => readFileSync((store as FileStore).path, 'utf8'),
+  refusesCommaValues: true,
 });
 
 describe.skipIf(!fixturesAvailable)("FileStore reads the official SDKs' files", () => {
@@ -83,7 +84,9 @@ describe.skipIf(!fixturesAvailable)("FileStore reads the official SDKs' files", 
     const saved = await store.saveToken({ ...CLIENT, refreshToken: '1000.new.refresh', apiDomain: 'https://www.zohoapis.com' });
     expect(saved.id).toBe('4');
     expect(store.layout).toBe('python');
-    expect(readFileSync(path, 'utf8')).toBe(`${original}4,,${CLIENT.clientId},${CLIENT.clientSecret},1000.new.refresh,,,,,https://www.zohoapis.com\r\n`);
+    expect(readFileSync(path, 'utf8')).toBe(
+      `${original}4,,${CLIENT.clientId},${CLIENT.clientSecret},1000.new.refresh,,,,,https://www.zohoapis.com\r\n`,
+    );
     expect(await new FileStore({ path }).getTokens()).toEqual([...FIXTURES.python.tokens, saved]);
   });
 
