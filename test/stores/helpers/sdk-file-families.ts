@@ -31,7 +31,6 @@ export interface SdkFileFamily {
   available: () => Promise<boolean>;
 }
 
-type Getter = () => string | null | undefined;
 // biome-ignore lint/suspicious/noExplicitAny: the SDKs' classes are untyped JavaScript
 type Any = any;
 
