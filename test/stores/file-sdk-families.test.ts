@@ -99,3 +99,65 @@ for (const family of SDK_FILE_FAMILIES) {
     });
   });
 }
+
+// typescript-sdk 6.0 and 7.0 build a new id as 1 + the largest FIRST DIGIT of the ids in the
+// file, so their 11th token and every one after it get id 10. Ours refuses such a file
+// clearly, naming the cause, and leaves it as it is.
+for (const family of SDK_FILE_FAMILIES.filter((f) => /typescript-sdk-[67]\.0/.test(f.label))) {
+  const available = await family.available();
+  describe.skipIf(!available)(`the official ${family.label} FileStore's repeated id 10`, () => {
+    it('is refused as CORRUPT, naming the line and the cause; the file is left untouched', async () => {
+      const path = freshPath();
+      const official = await family.open(path);
+      for (let i = 1; i <= 11; i++) await official.save({ userName: `u${i}@zylker.com`, ...CLIENT, refreshToken: `1000.refresh.u${i}` });
+      const content = readFileSync(path, 'utf8');
+      expect(content.split('\n').map((line) => line.split(',')[0])).toEqual([
+        'id',
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+        '10',
+        '10',
+      ]);
+      const ours = new FileStore({ path });
+      await expect(ours.getTokens()).rejects.toThrow(
+        /line 12: id "10" is already used on line 11 \(typescript-sdk 6\.0 and 7\.0 give every token/,
+      );
+      await expect(ours.saveToken({ userName: 'x@zylker.com', ...CLIENT, refreshToken: '1000.r' })).rejects.toThrow(/CORRUPT|Corrupt/);
+      expect(readFileSync(path, 'utf8')).toBe(content);
+    });
+  });
+}
+
+// The v2 SDKs write the token's own id: none (an empty cell) when saveToken gets a token
+// without one, or the long one OAuthToken.generateId makes (`typescript_<email>_<env>_<refresh
+// tail>`), which does not fit our ids. Ours numbers such rows and writes the numbers at its
+// next write; the SDK finds tokens by user, client and token, and by the id it reads back.
+for (const family of SDK_FILE_FAMILIES.filter((f) => f.layout === 'v2')) {
+  const available = await family.available();
+  describe.skipIf(!available)(`the official ${family.label} FileStore's own ids`, () => {
+    it('an SDK-made id or none is numbered by ours, written at our next write, and the SDK then finds that id', async () => {
+      const path = freshPath();
+      const official = await family.open(path);
+      const sdkId = `typescript_carol@zylker.com_production_${'0123456789abcdef'.repeat(2)}`;
+      await official.save({ ...TOKENS[0]!, id: sdkId });
+      await official.save(TOKENS[1]!);
+      const ours = new FileStore({ path });
+      const [carol, dave] = await ours.getTokens();
+      expect([carol?.id, dave?.id]).toEqual(['1', '2']);
+      expect(carol).toEqual({ id: '1', ...held(family, TOKENS[0]!) });
+      expect(readFileSync(path, 'utf8')).toContain(sdkId); // reading changes nothing
+      await ours.saveToken({ ...dave!, accessToken: '1000.access.dave.ours' });
+      expect(readFileSync(path, 'utf8')).not.toContain(sdkId);
+      const again = await family.open(path);
+      expect(await again.byId!('1')).toEqual(held(family, carol!));
+      expect((await again.find(TOKENS[1]!))?.accessToken).toBe('1000.access.dave.ours');
+    });
+  });
+}

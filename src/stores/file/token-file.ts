@@ -113,5 +113,8 @@ function assignIds(parsed: ParsedTokens, indexes: readonly number[]): void {
 export function duplicateId(path: string, parsed: ParsedTokens, index: number): TokenStoreError {
   const id = parsed.tokens[index]!.id;
   const first = parsed.tokens.findIndex((token) => token.id === id);
-  return corruptFile(path, parsed.lines[index]!, `id ${JSON.stringify(id)} is already used on line ${parsed.lines[first]}`);
+  // typescript-sdk 6.0 and 7.0 build new ids from the first digit of each id, so every token
+  // from their 11th on gets id 10 (8.0 fixed it): name the likely cause.
+  const hint = id === '10' ? ' (typescript-sdk 6.0 and 7.0 give every token from the 11th on the id 10; see docs/file-layouts.md)' : '';
+  return corruptFile(path, parsed.lines[index]!, `id ${JSON.stringify(id)} is already used on line ${parsed.lines[first]}${hint}`);
 }
