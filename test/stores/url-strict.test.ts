@@ -36,7 +36,7 @@ describe('unknown URL parameters', () => {
     );
     expect(existsSync(path)).toBe(false);
     expect((await refusal(openStore(`file:${join(dir, 't.txt')}?lockstale=5`))).message).toMatch(
-      /\?lockstale=.*did you mean \?lockStaleMs=\?.*file: URLs take \?lockStaleMs= \?lockWaitMs= \?encrypt=/,
+      /\?lockstale=.*did you mean \?lockStaleMs=\?.*file: URLs take \?lockStaleMs= \?lockWaitMs= \?layout= \?encrypt=/,
     );
     expect((await refusal(openStore('redis://127.0.0.1:6379/0?prefx=a:'))).message).toMatch(/did you mean \?prefix=\?/);
     expect((await refusal(openStore('mysql://root@127.0.0.1/test?tabel=x'))).message).toMatch(/did you mean \?table=\?/);
