@@ -77,7 +77,7 @@ export class SQLiteStore implements TokenStore {
   private sql!: TokenSql;
   /** Fields the table's layout has no column for, and NOT NULL columns a save must fill. */
   private absent: TokenField[] = [];
-  private required: TokenField[] = [];
+  private required: [TokenField, string][] = [];
   private readonly select: Record<LookupField, Statement>;
   private readonly stmts: {
     selectAll: Statement;
@@ -191,7 +191,10 @@ export class SQLiteStore implements TokenStore {
     const integerId = columns.find((c) => c.name.toLowerCase() === 'id')?.integer === true;
     this.sql = buildTokenSql(sqliteDialect, this.table, { layout, integerId });
     this.absent = absentFields(layout);
-    this.required = requiredColumns(layout, columns).map((c) => TOKEN_FIELDS[COLUMN_NAMES.indexOf(c)] as TokenField);
+    this.required = requiredColumns(layout, columns).map((c) => [
+      TOKEN_FIELDS[COLUMN_NAMES.indexOf(c)] as TokenField,
+      layout.columns[c] as string,
+    ]);
     const indexed = new Set(
       (
         this.db
@@ -257,9 +260,7 @@ export class SQLiteStore implements TokenStore {
   async getTokens(): Promise<StoredToken[]> {
     this.guard.check();
     return this.run('getTokens', () =>
-      (this.stmts.selectAll.all() as (string | number | null)[][])
-        .map((row) => this.toToken(row))
-        .sort((a, b) => compareIds(a.id, b.id)),
+      (this.stmts.selectAll.all() as (string | number | null)[][]).map((row) => this.toToken(row)).sort((a, b) => compareIds(a.id, b.id)),
     );
   }
 
@@ -314,14 +315,22 @@ export class SQLiteStore implements TokenStore {
     if (token.id !== undefined) {
       validateId(token.id, 'token id', this.sql.layout.maxIdLength);
       if (this.sql.integerId && !isNumericId(token.id)) {
-        throw new TokenStoreError('INVALID_ARGUMENT', `Invalid token id ${JSON.stringify(token.id.slice(0, 20))}: ids of ${this.where()} are whole numbers`, {
-          field: 'id',
-        });
+        throw new TokenStoreError(
+          'INVALID_ARGUMENT',
+          `Invalid token id ${JSON.stringify(token.id.slice(0, 20))}: ids of ${this.where()} are whole numbers`,
+          {
+            field: 'id',
+          },
+        );
       }
     }
-    for (const field of this.required) {
+    for (const [field, column] of this.required) {
       if (token[field] === undefined) {
-        throw new TokenStoreError('INVALID_TOKEN', `Invalid token: ${field} is required by ${this.where()} (its column is NOT NULL)`, { field });
+        throw new TokenStoreError(
+          'INVALID_TOKEN',
+          `Invalid token: ${field} is required by ${this.where()} (column ${column} is NOT NULL)`,
+          { field },
+        );
       }
     }
   }

@@ -147,12 +147,14 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       let nameless = '';
       beforeEach(async () => {
         alice = (await store.saveToken(sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }))).id;
-        nameless = (await store.saveToken({
-          ...CLIENT,
-          refreshToken: '1000.refresh.nameless',
-          accessToken: '1000.access.nameless',
-          grantToken: '1000.grant.nameless',
-        })).id;
+        nameless = (
+          await store.saveToken({
+            ...CLIENT,
+            refreshToken: '1000.refresh.nameless',
+            accessToken: '1000.access.nameless',
+            grantToken: '1000.grant.nameless',
+          })
+        ).id;
         if (!uuids) expect([alice, nameless]).toEqual(['1', '2']);
       });
 

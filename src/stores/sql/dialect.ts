@@ -123,7 +123,13 @@ export function buildTokenSql(dialect: SqlDialect, tableName: string, options: T
     ? `${dialect.name === 'mysql' ? 'int' : 'integer'} NOT NULL${dialect.name === 'mysql' ? ' AUTO_INCREMENT' : ''}`
     : `varchar(${layout.idColumn === 'integer' ? MAX_ID_LENGTH : layout.idColumn}) NOT NULL`;
   const columnType = (c: string) =>
-    c === 'id' ? idType : c === 'expiry_time' ? 'varchar(20)' : LOOKUP_COLUMNS.some((l) => own(l) === c) ? dialect.lookupColumnType : dialect.textColumnType;
+    c === 'id'
+      ? idType
+      : c === 'expiry_time'
+        ? 'varchar(20)'
+        : LOOKUP_COLUMNS.some((l) => own(l) === c)
+          ? dialect.lookupColumnType
+          : dialect.textColumnType;
   return {
     table,
     layout,

@@ -67,7 +67,17 @@ export const TABLE_LAYOUTS: Record<TableLayoutName, TableLayout> = {
       expiry_time: 'expiry_time',
       redirect_url: 'redirect_url',
     },
-    createOrder: ['id', 'user_mail', 'client_id', 'client_secret', 'refresh_token', 'access_token', 'grant_token', 'expiry_time', 'redirect_url'],
+    createOrder: [
+      'id',
+      'user_mail',
+      'client_id',
+      'client_secret',
+      'refresh_token',
+      'access_token',
+      'grant_token',
+      'expiry_time',
+      'redirect_url',
+    ],
     idColumn: MAX_LAYOUT_ID_LENGTH,
     newIds: 'numeric',
     maxIdLength: MAX_LAYOUT_ID_LENGTH,
@@ -98,7 +108,18 @@ export const TABLE_LAYOUTS: Record<TableLayoutName, TableLayout> = {
     name: 'python',
     writtenBy: 'Python SDK 8.0 MultiDBStore (SQLAlchemy)',
     columns: ZOHO_TEN,
-    createOrder: ['id', 'user_name', 'client_id', 'client_secret', 'refresh_token', 'access_token', 'grant_token', 'redirect_url', 'api_domain', 'expiry_time'],
+    createOrder: [
+      'id',
+      'user_name',
+      'client_id',
+      'client_secret',
+      'refresh_token',
+      'access_token',
+      'grant_token',
+      'redirect_url',
+      'api_domain',
+      'expiry_time',
+    ],
     idColumn: 36,
     newIds: 'uuid',
     maxIdLength: 36,
@@ -110,7 +131,8 @@ export const TABLE_LAYOUTS: Record<TableLayoutName, TableLayout> = {
 /** The layout named by an option or a URL parameter; a name we do not know is refused, listing ours. */
 export function tableLayoutOption(store: string, value: unknown): TableLayout | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && (TABLE_LAYOUT_NAMES as readonly string[]).includes(value)) return TABLE_LAYOUTS[value as TableLayoutName];
+  if (typeof value === 'string' && (TABLE_LAYOUT_NAMES as readonly string[]).includes(value))
+    return TABLE_LAYOUTS[value as TableLayoutName];
   throw new TokenStoreError(
     'INVALID_ARGUMENT',
     `Invalid ${store} layout ${typeof value === 'string' ? JSON.stringify(value.slice(0, 30)) : `(a ${typeof value})`}: expected one of ${TABLE_LAYOUT_NAMES.join(', ')}`,
@@ -189,7 +211,9 @@ export function detectLayout(columns: readonly ColumnFacts[], requested: TableLa
 /** The canonical columns whose table column is NOT NULL without default (id aside): saves must fill them. */
 export function requiredColumns(layout: TableLayout, columns: readonly ColumnFacts[]): ColumnName[] {
   const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
-  return COLUMN_NAMES.filter((c) => c !== 'id' && layout.columns[c] !== undefined && byName.get(layout.columns[c] as string)?.required === true);
+  return COLUMN_NAMES.filter(
+    (c) => c !== 'id' && layout.columns[c] !== undefined && byName.get(layout.columns[c] as string)?.required === true,
+  );
 }
 
 /** Declared widths per canonical column, from the table's own columns. */
