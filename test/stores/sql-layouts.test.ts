@@ -5,8 +5,9 @@
  * that layout; unknown or mismatched tables are refused; the conformance kit runs on the Python
  * and v2 layouts. The official Node SDKs' own DBStores are in sql-layouts-mysql-sdk.test.ts.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
 import type { TokenStore } from '../../src/store.js';
 import { DBStore } from '../../src/stores/mysql.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
@@ -350,6 +351,30 @@ describe('layout names in options and URLs', () => {
       expect((await store.saveToken(sampleToken('a'))).id).toMatch(UUID_V4);
     } finally {
       await store.close();
+    }
+  });
+
+  it('EncryptedStore over a Python table keeps its uuid ids, and over a v2 table returns no api domain it could not keep', async () => {
+    const keys = [{ id: 'k1', key: randomBytes(32) }];
+    const python = new EncryptedStore(new SQLiteStore({ path: ':memory:', layout: 'python' }), { keys });
+    const v2 = new EncryptedStore(new SQLiteStore({ path: ':memory:', layout: 'zoho-v2' }), { keys });
+    try {
+      const saved = await python.saveToken(sampleToken('enc@zylker.com'));
+      expect(saved.id).toMatch(UUID_V4);
+      expect(await python.findTokenById(saved.id)).toEqual(saved);
+      expect(
+        await python.saveToken({ ...sampleToken('enc@zylker.com', { accessToken: '1000.access.again' }), id: saved.id }),
+      ).toMatchObject({
+        id: saved.id,
+      });
+      await python.deleteToken(saved.id);
+      expect(await python.getTokens()).toEqual([]);
+      const kept = await v2.saveToken(sampleToken('enc@zylker.com'));
+      expect(kept.apiDomain).toBeUndefined();
+      expect(await v2.findTokenById(kept.id)).toEqual(kept);
+    } finally {
+      await python.close();
+      await v2.close();
     }
   });
 
