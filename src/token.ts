@@ -66,6 +66,11 @@ export const LOOKUP_FIELDS: readonly LookupField[] = ['id', 'userName', 'accessT
 
 /** Ids are decimal strings in Zoho's varchar(10) column. */
 export const MAX_ID_LENGTH = 10;
+/**
+ * The longest id any known table layout holds (the v2 SDKs' varchar(255) id). Only a store whose
+ * table has such an id column accepts ids longer than MAX_ID_LENGTH (src/stores/sql/table-layouts.ts).
+ */
+export const MAX_LAYOUT_ID_LENGTH = 255;
 /** Longest accepted value of any text field (a 10,000-character value is refused, not cut). */
 export const MAX_FIELD_LENGTH = 4096;
 
@@ -134,17 +139,20 @@ function fail(field: string, message: string): never {
   throw new TokenStoreError('INVALID_TOKEN', `Invalid token: ${field} ${message}`, { field });
 }
 
-/** Validates an id handed in by a caller (deleteToken, findTokenById, a token's id). */
-export function validateId(id: unknown, where = 'id'): string {
+/**
+ * Validates an id handed in by a caller (deleteToken, findTokenById, a token's id). `maxLength`
+ * is MAX_ID_LENGTH unless the store's table holds longer ids (a uuid, a v2 SDK id).
+ */
+export function validateId(id: unknown, where = 'id', maxLength = MAX_ID_LENGTH): string {
   if (typeof id !== 'string') {
     throw new TokenStoreError('INVALID_ARGUMENT', `Invalid ${where}: expected a string, got ${typeName(id)}`, {
       field: 'id',
     });
   }
-  if (id.length === 0 || id.trim() !== id || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
+  if (id.length === 0 || id.trim() !== id || id.length > maxLength || /[\u0000-\u001f\u007f]/.test(id)) {
     throw new TokenStoreError(
       'INVALID_ARGUMENT',
-      `Invalid ${where}: must be 1 to ${MAX_ID_LENGTH} characters with no spaces at the ends or control characters (got ${JSON.stringify(id.slice(0, 20))})`,
+      `Invalid ${where}: must be 1 to ${maxLength} characters with no spaces at the ends or control characters (got ${JSON.stringify(id.slice(0, 20))})`,
       { field: 'id' },
     );
   }
@@ -162,13 +170,13 @@ function typeName(value: unknown): string {
  * strings and nulls dropped, `expiryTime` a number (digit strings, as Zoho stores them, accepted).
  * Secrets never appear in the error text: fields are named, values are not.
  */
-export function normalizeToken(input: unknown): OAuthToken {
+export function normalizeToken(input: unknown, options: { maxIdLength?: number } = {}): OAuthToken {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TokenStoreError('INVALID_TOKEN', `Invalid token: expected an object, got ${typeName(input)}`);
   }
   const source = input as Record<string, unknown>;
   const out: OAuthToken = {};
-  if (source.id !== undefined && source.id !== null) out.id = validateId(source.id, 'token id');
+  if (source.id !== undefined && source.id !== null) out.id = validateId(source.id, 'token id', options.maxIdLength);
   for (const field of STRING_FIELDS) {
     const value = source[field];
     if (value === undefined || value === null || value === '') continue;
@@ -195,8 +203,8 @@ export function parseExpiry(value: unknown, field = 'expiryTime'): number {
 }
 
 /** Validates a token for saving: it must carry a grant, refresh or access token. */
-export function normalizeTokenForSave(input: unknown): OAuthToken {
-  const token = normalizeToken(input);
+export function normalizeTokenForSave(input: unknown, options: { maxIdLength?: number } = {}): OAuthToken {
+  const token = normalizeToken(input, options);
   if (!token.grantToken && !token.refreshToken && !token.accessToken) {
     const who = token.id !== undefined ? `id ${token.id}` : token.userName !== undefined ? `user ${token.userName}` : 'the token';
     throw new TokenStoreError(

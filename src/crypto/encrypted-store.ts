@@ -14,6 +14,7 @@ import {
   locateForSaveAsync,
   lookupRuleOf,
   MAX_FIELD_LENGTH,
+  MAX_LAYOUT_ID_LENGTH,
   type MatchRule,
   matchRule,
   normalizeTokenForSave,
@@ -89,13 +90,14 @@ export class EncryptedStore implements TokenStore {
 
   async findTokenById(id: string): Promise<StoredToken | null> {
     this.#guard.check();
-    const row = await this.inner.findTokenById(validateId(id));
+    const row = await this.inner.findTokenById(validateId(id, 'id', MAX_LAYOUT_ID_LENGTH));
     return row ? this.#decryptToken(row) : null;
   }
 
   async saveToken(input: OAuthToken): Promise<StoredToken> {
     this.#guard.check();
-    const token = normalizeTokenForSave(input);
+    // Ids as long as any table layout holds (a uuid); the inner store refuses what its table cannot.
+    const token = normalizeTokenForSave(input, { maxIdLength: MAX_LAYOUT_ID_LENGTH });
     const encrypted = this.#encryptToken(token);
     const rule = matchRule(token);
     // The inner store matches by id, then by the rule, in its own transaction. A user-name rule
@@ -106,12 +108,16 @@ export class EncryptedStore implements TokenStore {
       if (existing) encrypted.id = existing.id;
     }
     const saved = await this.inner.saveToken(encrypted);
-    return tokenToStore(token, saved.id);
+    const stored = tokenToStore(token, saved.id);
+    // A field the inner table has no column for was not kept (table-layouts.ts): neither is it returned.
+    const inner = this.inner as Partial<{ tableLayout(): Promise<{ absentFields: (keyof OAuthToken)[] }> }>;
+    if (typeof inner.tableLayout === 'function') for (const field of (await inner.tableLayout()).absentFields) delete stored[field];
+    return stored;
   }
 
   async deleteToken(id: string): Promise<void> {
     this.#guard.check();
-    await this.inner.deleteToken(validateId(id));
+    await this.inner.deleteToken(validateId(id, 'id', MAX_LAYOUT_ID_LENGTH));
   }
 
   async getTokens(): Promise<StoredToken[]> {

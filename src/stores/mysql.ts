@@ -11,6 +11,7 @@ import { TokenStoreError } from '../errors.js';
 import { positiveOption } from './options.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
+import { type TableLayoutName, tableLayoutOption } from './sql/table-layouts.js';
 import { MySqlDriver } from './sql/mysql-driver.js';
 import type { StoreUrl } from './url-params.js';
 import { openNow } from './open-now.js';
@@ -40,6 +41,12 @@ export interface DBStoreOptions {
   queryTimeoutMs?: number;
   /** Create the table when it is missing (default true); false: a missing table fails with NOT_FOUND. */
   create?: boolean;
+  /**
+   * The layout of a new table: 'zoho-v6' (default, today's SDKs), 'zoho-v2', 'zcrmsdk' or
+   * 'python' (docs/sql-layouts.md). An existing table's layout is read from its columns; when
+   * given, it must agree.
+   */
+  layout?: TableLayoutName;
 }
 
 export class DBStore extends AsyncSqlStore {
@@ -73,6 +80,7 @@ export class DBStore extends AsyncSqlStore {
       }),
       table,
       create: options.create,
+      layout: tableLayoutOption('DBStore', options.layout),
     });
     this.host = host;
     this.port = port;
@@ -82,13 +90,13 @@ export class DBStore extends AsyncSqlStore {
 }
 
 /**
- * The store a `mysql://user:pass@host:port/database` URL names (see url.ts): `?table=`,
+ * The store a `mysql://user:pass@host:port/database` URL names (see url.ts): `?table=`, `?layout=`,
  * `?connectionLimit=`, `?connectTimeoutMs=`, `?queryTimeoutMs=`, as the options. With create
  * false it connects now and fails if the table is missing.
  */
 export async function mysqlStoreFromUrl(url: StoreUrl, create: boolean): Promise<DBStore> {
   const parsed = url.parse();
-  const params = url.params(['table', 'connectionLimit', 'connectTimeoutMs', 'queryTimeoutMs']);
+  const params = url.params(['table', 'layout', 'connectionLimit', 'connectTimeoutMs', 'queryTimeoutMs']);
   const store = new DBStore({
     host: parsed.hostname || undefined,
     port: parsed.port ? Number(parsed.port) : undefined,
@@ -100,6 +108,7 @@ export async function mysqlStoreFromUrl(url: StoreUrl, create: boolean): Promise
     connectTimeoutMs: params.number('connectTimeoutMs'),
     queryTimeoutMs: params.number('queryTimeoutMs'),
     create,
+    layout: params.string('layout') as TableLayoutName | undefined,
   });
   return create ? store : openNow(store, () => store.open());
 }

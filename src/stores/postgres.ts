@@ -10,6 +10,7 @@ import { TokenStoreError } from '../errors.js';
 import { positiveOption } from './options.js';
 import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
+import { type TableLayoutName, tableLayoutOption } from './sql/table-layouts.js';
 import { PostgresDriver } from './sql/postgres-driver.js';
 import type { StoreUrl } from './url-params.js';
 import { openNow } from './open-now.js';
@@ -42,6 +43,12 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number;
   /** Create the table when it is missing (default true); false: a missing table fails with NOT_FOUND. */
   create?: boolean;
+  /**
+   * The layout of a new table: 'zoho-v6' (default, today's SDKs), 'zoho-v2', 'zcrmsdk' or
+   * 'python' (docs/sql-layouts.md). An existing table's layout is read from its columns; when
+   * given, it must agree.
+   */
+  layout?: TableLayoutName;
 }
 
 export class PostgresStore extends AsyncSqlStore {
@@ -75,6 +82,7 @@ export class PostgresStore extends AsyncSqlStore {
       table,
       ...(schema === undefined ? {} : { schema }),
       create: options.create,
+      layout: tableLayoutOption('PostgresStore', options.layout),
     });
     this.table = table;
     this.schema = schema;
@@ -93,7 +101,7 @@ function validateSchema(schema: string): string {
 }
 
 /** The store's own URL parameters; the rest go to pg in the connection string. */
-const STORE_PARAMS = ['table', 'schema', 'max', 'connectTimeoutMs', 'queryTimeoutMs'] as const;
+const STORE_PARAMS = ['table', 'schema', 'layout', 'max', 'connectTimeoutMs', 'queryTimeoutMs'] as const;
 /** The connection-string parameters pg (pg-connection-string and its Client) understands. */
 const PG_PARAMS = [
   'host',
@@ -125,7 +133,7 @@ const PG_PARAMS = [
 ];
 
 /**
- * The store a `postgres://` URL names (see url.ts): `?table=`, `?schema=`, `?max=`,
+ * The store a `postgres://` URL names (see url.ts): `?table=`, `?schema=`, `?layout=`, `?max=`,
  * `?connectTimeoutMs=`, `?queryTimeoutMs=` are the options; pg's own parameters (sslmode, ...)
  * stay in the connection string. With create false it connects now and fails if the table is missing.
  */
@@ -141,6 +149,7 @@ export async function postgresStoreFromUrl(url: StoreUrl, create: boolean): Prom
     connectTimeoutMs: params.number('connectTimeoutMs'),
     queryTimeoutMs: params.number('queryTimeoutMs'),
     create,
+    layout: params.string('layout') as TableLayoutName | undefined,
   });
   return create ? store : openNow(store, () => store.open());
 }

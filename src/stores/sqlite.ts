@@ -4,6 +4,7 @@
  * bound, and update-else-insert inside one BEGIN IMMEDIATE transaction, so processes sharing the
  * file never create two rows for one user. withLock uses a lock table with owner and expiry.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -12,7 +13,10 @@ import { rowToToken, tokenToRow } from '../row.js';
 import type { TokenStore } from '../store.js';
 import {
   compareIds,
+  COLUMN_NAMES,
+  isNumericId,
   type LookupField,
+  MAX_LAYOUT_ID_LENGTH,
   locateForSave,
   lowestId,
   lookupRuleOf,
@@ -20,13 +24,26 @@ import {
   normalizeTokenForSave,
   type OAuthToken,
   type StoredToken,
+  TOKEN_FIELDS,
+  type TokenField,
   tokenToStore,
   validateId,
 } from '../token.js';
 import { ClosedGuard } from './closed.js';
 import { loadDriver } from './driver.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
-import { buildTokenSql, sqliteDialect, type TokenSql } from './sql/dialect.js';
+import { buildTokenSql, insertParams, sqliteDialect, type TokenSql, updateParams } from './sql/dialect.js';
+import { validateTableName } from './sql/identifier.js';
+import {
+  absentFields,
+  type ColumnFacts,
+  detectLayout,
+  requiredColumns,
+  TABLE_LAYOUTS,
+  type TableLayout,
+  type TableLayoutName,
+  tableLayoutOption,
+} from './sql/table-layouts.js';
 import type { StoreUrl } from './url-params.js';
 
 export interface SQLiteStoreOptions {
@@ -41,6 +58,12 @@ export interface SQLiteStoreOptions {
    * or table fails with NOT_FOUND and nothing is created (':memory:' is always new).
    */
   create?: boolean;
+  /**
+   * The layout of a new table: 'zoho-v6' (default, today's SDKs), 'zoho-v2', 'zcrmsdk' or
+   * 'python' (docs/sql-layouts.md). An existing table's layout is read from its columns; when
+   * given, it must agree.
+   */
+  layout?: TableLayoutName;
 }
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -50,7 +73,11 @@ const LOCK_TABLE = 'ztoken_locks';
 export class SQLiteStore implements TokenStore {
   readonly path: string;
   private readonly db: BetterSqlite3.Database;
-  private readonly sql: TokenSql;
+  private readonly table: string;
+  private sql!: TokenSql;
+  /** Fields the table's layout has no column for, and NOT NULL columns a save must fill. */
+  private absent: TokenField[] = [];
+  private required: [TokenField, string][] = [];
   private readonly select: Record<LookupField, Statement>;
   private readonly stmts: {
     selectAll: Statement;
@@ -67,7 +94,8 @@ export class SQLiteStore implements TokenStore {
 
   constructor(options: SQLiteStoreOptions = {}) {
     this.path = options.path ?? 'zohooauth.db';
-    this.sql = buildTokenSql(sqliteDialect, options.table ?? 'oauthtoken');
+    this.table = validateTableName(options.table ?? 'oauthtoken');
+    const layout = tableLayoutOption('SQLiteStore', options.layout);
     const Database = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SQLiteStore');
     const inMemory = this.path === ':memory:' || this.path === '';
     const create = (options.create ?? true) || inMemory;
@@ -85,11 +113,11 @@ export class SQLiteStore implements TokenStore {
       this.db.close();
       throw new TokenStoreError(
         'NOT_FOUND',
-        `No table ${this.sql.table} in the SQLite database ${resolve(this.path)}: opened with create: false, so it was not created`,
+        `No table "${this.table}" in the SQLite database ${resolve(this.path)}: opened with create: false, so it was not created`,
       );
     }
     try {
-      this.prepareSchema();
+      this.prepareSchema(layout);
       const s = this.sql;
       const prepare = (text: string) => this.db.prepare(text).raw(true);
       this.select = Object.fromEntries(Object.entries(s.selectBy).map(([field, text]) => [field, prepare(text)])) as Record<
@@ -115,11 +143,37 @@ export class SQLiteStore implements TokenStore {
   }
 
   private hasTable(): boolean {
-    const name = this.sql.table.slice(1, -1);
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(this.table) !== undefined;
   }
 
-  private prepareSchema(): void {
+  /** The table's columns as PRAGMA table_info describes them (declared widths are not enforced by SQLite). */
+  private describeColumns(): ColumnFacts[] {
+    const rows = this.db.prepare('SELECT name, type, "notnull" AS not_null, dflt_value, pk FROM pragma_table_info(?)').all(this.table) as {
+      name: string;
+      type: string;
+      not_null: number;
+      dflt_value: unknown;
+      pk: number;
+    }[];
+    return rows.map((r) => {
+      const width = /\(\s*(\d+)\s*\)/.exec(r.type)?.[1];
+      const integer = /INT/i.test(r.type);
+      return {
+        name: r.name,
+        ...(width === undefined ? {} : { maxLength: Number(width) }),
+        integer,
+        // An INTEGER PRIMARY KEY is the rowid: SQLite fills it.
+        required: r.not_null === 1 && r.dflt_value === null && !(integer && r.pk > 0),
+      };
+    });
+  }
+
+  /**
+   * Creates the table when missing (the layout option's columns), reads an existing table's layout
+   * from its columns (never changing them), and adds the indexes that are missing and safe for the
+   * layout's other program (docs/sql-layouts.md).
+   */
+  private prepareSchema(requested: TableLayout | undefined): void {
     if (this.path !== ':memory:' && this.path !== '') this.db.pragma('journal_mode = WAL');
     // WAL + NORMAL survives a killed process; only a power loss may drop the last commits.
     this.db.pragma('synchronous = NORMAL');
@@ -127,13 +181,41 @@ export class SQLiteStore implements TokenStore {
     // read() system call per page (about half the cost of a findToken at 100,000 tokens).
     this.db.pragma('mmap_size = 268435456');
     this.db.pragma('cache_size = -16000');
-    this.db.exec(this.sql.createTable);
-    for (const [, statement] of this.sql.createIndexes) this.db.exec(statement);
-    const name = this.sql.table.slice(1, -1);
-    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_id_num_idx" ON ${this.sql.table} ((${this.sql.idNumber}))`);
+    let columns = this.describeColumns();
+    if (columns.length === 0) {
+      const layout = requested ?? TABLE_LAYOUTS['zoho-v6'];
+      this.db.exec(buildTokenSql(sqliteDialect, this.table, { layout }).createTable);
+      columns = this.describeColumns();
+    }
+    const layout = detectLayout(columns, requested, this.where());
+    const integerId = columns.find((c) => c.name.toLowerCase() === 'id')?.integer === true;
+    this.sql = buildTokenSql(sqliteDialect, this.table, { layout, integerId });
+    this.absent = absentFields(layout);
+    this.required = requiredColumns(layout, columns).map((c) => [
+      TOKEN_FIELDS[COLUMN_NAMES.indexOf(c)] as TokenField,
+      layout.columns[c] as string,
+    ]);
+    const indexed = new Set(
+      (
+        this.db
+          .prepare('SELECT ii.name AS col FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii WHERE ii.seqno = 0')
+          .all(this.table) as { col: string | null }[]
+      ).map((r) => String(r.col).toLowerCase()),
+    );
+    for (const [, statement, column] of this.sql.createIndexes) if (!indexed.has(column.toLowerCase())) this.db.exec(statement);
+    const name = this.table;
+    if (layout.idNumberIndex && !integerId) {
+      this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_id_num_idx" ON ${this.sql.table} ((${this.sql.idNumber}))`);
+    }
     // Earlier versions' (length(id), id) index: no statement uses it any more, and each write paid for it.
     this.db.exec(`DROP INDEX IF EXISTS "${name}_id_len_idx"`);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
+  }
+
+  /** The table's layout (read from its columns) and the token fields it has no column for. */
+  async tableLayout(): Promise<{ name: TableLayoutName; absentFields: TokenField[] }> {
+    this.guard.check();
+    return { name: this.sql.layout.name, absentFields: [...this.absent] };
   }
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
@@ -144,20 +226,23 @@ export class SQLiteStore implements TokenStore {
 
   async findTokenById(id: string): Promise<StoredToken | null> {
     this.guard.check();
-    const valid = validateId(id);
+    const valid = validateId(id, 'id', this.sql.layout.maxIdLength);
     return this.run('findTokenById', () => this.lookup('id', valid));
   }
 
   async saveToken(input: OAuthToken): Promise<StoredToken> {
     this.guard.check();
-    const token = normalizeTokenForSave(input);
+    const token = normalizeTokenForSave(input, { maxIdLength: MAX_LAYOUT_ID_LENGTH });
+    this.checkFits(token);
     const save = this.db.transaction((): StoredToken => {
       const existing = locateForSave(token, (field, value) => this.lookup(field, value));
-      const id = existing?.id ?? token.id ?? nextIdAfter(this.maxNumericId());
+      const id = existing?.id ?? token.id ?? (this.sql.layout.newIds === 'uuid' ? randomUUID() : nextIdAfter(this.maxNumericId()));
       const stored = tokenToStore(token, id);
+      // What the table has no column for is not stored: the saved token says so by lacking it.
+      for (const field of this.absent) delete stored[field];
       const row = tokenToRow(stored);
-      if (existing) this.stmts.update.run(...row.slice(1), id);
-      else this.stmts.insert.run(...row);
+      if (existing) this.stmts.update.run(...updateParams(this.sql, row, id));
+      else this.stmts.insert.run(...insertParams(this.sql, row));
       return stored;
     });
     // IMMEDIATE takes the write lock before reading, so two processes cannot both decide "insert".
@@ -166,16 +251,16 @@ export class SQLiteStore implements TokenStore {
 
   async deleteToken(id: string): Promise<void> {
     this.guard.check();
-    const valid = validateId(id);
+    const valid = validateId(id, 'id', this.sql.layout.maxIdLength);
+    // An integer id column compares '07' as 7: an id that is not a number names no row there.
+    if (this.sql.integerId && !isNumericId(valid)) return;
     this.run('deleteToken', () => this.stmts.deleteById.run(valid), 'WRITE_FAILED');
   }
 
   async getTokens(): Promise<StoredToken[]> {
     this.guard.check();
     return this.run('getTokens', () =>
-      (this.stmts.selectAll.all() as unknown[][])
-        .map((row) => rowToToken(row as string[], this.where()))
-        .sort((a, b) => compareIds(a.id, b.id)),
+      (this.stmts.selectAll.all() as (string | number | null)[][]).map((row) => this.toToken(row)).sort((a, b) => compareIds(a.id, b.id)),
     );
   }
 
@@ -214,8 +299,40 @@ export class SQLiteStore implements TokenStore {
 
   /** The row whose `field` equals `value`, the lowest id when a foreign writer left several. */
   private lookup(field: LookupField, value: string): StoredToken | null {
-    const rows = this.select[field].all(value) as (string | null)[][];
-    return lowestId(rows.map((row) => rowToToken(row, this.where())));
+    if (field === 'id' && this.sql.integerId && !isNumericId(value)) return null;
+    const rows = this.select[field].all(value) as (string | number | null)[][];
+    return lowestId(rows.map((row) => this.toToken(row)));
+  }
+
+  /** A stored row as a token; the text the layout's other program writes for "no value" is absent. */
+  private toToken(row: (string | number | null)[]): StoredToken {
+    const nullText = this.sql.layout.nullText;
+    return rowToToken(nullText === undefined ? row : row.map((cell) => (cell === nullText ? null : cell)), this.where());
+  }
+
+  /** Refuses, naming the field, a token the table cannot hold: a non-numeric id for whole-number ids, a NOT NULL column left empty. */
+  private checkFits(token: OAuthToken): void {
+    if (token.id !== undefined) {
+      validateId(token.id, 'token id', this.sql.layout.maxIdLength);
+      if (this.sql.integerId && !isNumericId(token.id)) {
+        throw new TokenStoreError(
+          'INVALID_ARGUMENT',
+          `Invalid token id ${JSON.stringify(token.id.slice(0, 20))}: ids of ${this.where()} are whole numbers`,
+          {
+            field: 'id',
+          },
+        );
+      }
+    }
+    for (const [field, column] of this.required) {
+      if (token[field] === undefined) {
+        throw new TokenStoreError(
+          'INVALID_TOKEN',
+          `Invalid token: ${field} is required by ${this.where()} (column ${column} is NOT NULL)`,
+          { field },
+        );
+      }
+    }
   }
 
   private maxNumericId(): number | null {
@@ -224,7 +341,7 @@ export class SQLiteStore implements TokenStore {
   }
 
   private where(): string {
-    return `SQLite table ${this.sql.table} at ${this.path}`;
+    return `SQLite table "${this.table}" at ${this.path}`;
   }
 
   /** Runs a database call, turning driver errors into TokenStoreErrors that name the file. */
@@ -250,11 +367,12 @@ export class SQLiteStore implements TokenStore {
 
 /** The store a `sqlite:` URL names (see url.ts): `?table=` and `?busyTimeoutMs=`, as the options. */
 export async function sqliteStoreFromUrl(url: StoreUrl, create: boolean): Promise<SQLiteStore> {
-  const params = url.params(['table', 'busyTimeoutMs']);
+  const params = url.params(['table', 'layout', 'busyTimeoutMs']);
   return new SQLiteStore({
     path: url.body === ':memory:' ? ':memory:' : url.path(),
     table: params.string('table'),
     busyTimeoutMs: params.number('busyTimeoutMs'),
+    layout: params.string('layout') as TableLayoutName | undefined,
     create,
   });
 }

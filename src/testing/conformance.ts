@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../errors.js';
 import { supportsLocking, type TokenStore } from '../store.js';
-import { type OAuthToken, SECRET_FIELDS } from '../token.js';
+import { compareIds, MAX_ID_LENGTH, type OAuthToken, SECRET_FIELDS, type StoredToken, type TokenField } from '../token.js';
 import { outcomeOf, ReferenceModel } from './model.js';
 import { CLIENT, sampleToken } from './sample.js';
 
@@ -36,6 +36,17 @@ export interface ConformanceOptions {
    * of such values must then fail with INVALID_TOKEN naming the field, storing nothing.
    */
   refusesCommaValues?: boolean;
+   * How the store makes the id of a new token: the largest numeric id + 1 (default), or a random
+   * uuid v4 (a Python SDK table). With 'uuid' the kit checks uuids where it would check 1, 2, 3.
+   */
+  newIds?: 'numeric' | 'uuid';
+  /** Longest id the store accepts (default 10, Zoho's varchar(10)); a longer one must be refused. */
+  maxIdLength?: number;
+  /**
+   * Fields the store has no place for (a table layout without api_domain): the kit expects them
+   * absent from what the store returns, never faked.
+   */
+  absentFields?: readonly TokenField[];
 }
 
 async function expectStoreError(promise: Promise<unknown>, reason: string, field?: string): Promise<TokenStoreError> {
@@ -57,9 +68,19 @@ async function expectStoreError(promise: Promise<unknown>, reason: string, field
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export function runTokenStoreConformance(options: ConformanceOptions): void {
   const timeout = options.timeoutMs ?? 30_000;
+  const uuids = options.newIds === 'uuid';
+  const maxIdLength = options.maxIdLength ?? MAX_ID_LENGTH;
+  /** The token as the store keeps it: without the fields it has no place for. */
+  const kept = <T extends OAuthToken>(token: T): T => {
+    const copy = { ...token };
+    for (const field of options.absentFields ?? []) delete copy[field];
+    return copy;
+  };
+  const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => compareIds(a.id, b.id));
   describe(`TokenStore conformance: ${options.name}`, () => {
     let store: TokenStore;
     beforeEach(async () => {
@@ -82,19 +103,36 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
     });
 
     describe('ids', () => {
-      it('gives new tokens decimal ids that count past 9 to 10 and beyond', async () => {
-        const ids: string[] = [];
-        for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
-        expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
-        expect((await store.getTokens()).map((t) => t.id)).toEqual(ids);
-      });
+      if (uuids) {
+        it('gives new tokens distinct uuid v4 ids', async () => {
+          const ids: string[] = [];
+          for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
+          for (const id of ids) expect(id).toMatch(UUID_V4);
+          expect(new Set(ids).size).toBe(12);
+          expect((await store.getTokens()).map((t) => t.id)).toEqual([...ids].sort(compareIds));
+        });
 
-      it('follows the largest numeric id, ignoring non-numeric ones', async () => {
-        await store.saveToken(sampleToken('a', { id: '41' }));
-        await store.saveToken(sampleToken('b', { id: 'custom' }));
-        expect((await store.saveToken(sampleToken('c'))).id).toBe('42');
-        expect((await store.findTokenById('custom'))?.userName).toBe('b');
-      });
+        it('makes a uuid even when numeric ids are stored, and keeps non-numeric ones', async () => {
+          await store.saveToken(sampleToken('a', { id: '41' }));
+          await store.saveToken(sampleToken('b', { id: 'custom' }));
+          expect((await store.saveToken(sampleToken('c'))).id).toMatch(UUID_V4);
+          expect((await store.findTokenById('custom'))?.userName).toBe('b');
+        });
+      } else {
+        it('gives new tokens decimal ids that count past 9 to 10 and beyond', async () => {
+          const ids: string[] = [];
+          for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
+          expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
+          expect((await store.getTokens()).map((t) => t.id)).toEqual(ids);
+        });
+
+        it('follows the largest numeric id, ignoring non-numeric ones', async () => {
+          await store.saveToken(sampleToken('a', { id: '41' }));
+          await store.saveToken(sampleToken('b', { id: 'custom' }));
+          expect((await store.saveToken(sampleToken('c'))).id).toBe('42');
+          expect((await store.findTokenById('custom'))?.userName).toBe('b');
+        });
+      }
 
       it('keeps an id the caller chose for a new token', async () => {
         const saved = await store.saveToken(sampleToken('a', { id: '7' }));
@@ -109,19 +147,25 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
     });
 
     describe('findToken matching rules and their priority', () => {
+      // The ids of the two tokens saved first ('1' and '2' where ids are counted).
+      let alice = '';
+      let nameless = '';
       beforeEach(async () => {
-        await store.saveToken(sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }));
-        await store.saveToken({
-          ...CLIENT,
-          refreshToken: '1000.refresh.nameless',
-          accessToken: '1000.access.nameless',
-          grantToken: '1000.grant.nameless',
-        });
+        alice = (await store.saveToken(sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }))).id;
+        nameless = (
+          await store.saveToken({
+            ...CLIENT,
+            refreshToken: '1000.refresh.nameless',
+            accessToken: '1000.access.nameless',
+            grantToken: '1000.grant.nameless',
+          })
+        ).id;
+        if (!uuids) expect([alice, nameless]).toEqual(['1', '2']);
       });
 
       it('1. finds by user name', async () => {
         const found = await store.findToken({ userName: 'alice@zylker.com' });
-        expect(found?.id).toBe('1');
+        expect(found?.id).toBe(alice);
         expect(found?.refreshToken).toBe('1000.refresh.alice@zylker.com.aaaabbbbccccdddd');
       });
 
@@ -131,7 +175,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('2. finds by access token when no client id or secret is given', async () => {
-        expect((await store.findToken({ accessToken: '1000.access.nameless' }))?.id).toBe('2');
+        expect((await store.findToken({ accessToken: '1000.access.nameless' }))?.id).toBe(nameless);
       });
 
       it('2. the access-token rule does not apply with a client id or secret', async () => {
@@ -140,8 +184,8 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('3. finds by grant token with client credentials', async () => {
-        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.nameless' }))?.id).toBe('2');
-        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' }))?.id).toBe('1');
+        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.nameless' }))?.id).toBe(nameless);
+        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' }))?.id).toBe(alice);
       });
 
       it('3. a grant token wins over a refresh token', async () => {
@@ -149,7 +193,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('4. finds by refresh token with client credentials', async () => {
-        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless' }))?.id).toBe('2');
+        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless' }))?.id).toBe(nameless);
       });
 
       it('3-4. grant and refresh tokens need both client id and secret', async () => {
@@ -167,15 +211,15 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       it('ignores fields that matching does not read (a bad expiryTime, a long apiDomain)', async () => {
         // The hot path checks only what the rules read: a caller's stale extras never fail a lookup.
         const extras = { expiryTime: 'soon', apiDomain: 'x'.repeat(10_000) } as unknown as OAuthToken;
-        expect((await store.findToken({ userName: 'alice@zylker.com', ...extras }))?.id).toBe('1');
-        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless', ...extras }))?.id).toBe('2');
-        expect((await store.findToken({ accessToken: '1000.access.nameless', ...extras }))?.id).toBe('2');
+        expect((await store.findToken({ userName: 'alice@zylker.com', ...extras }))?.id).toBe(alice);
+        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless', ...extras }))?.id).toBe(nameless);
+        expect((await store.findToken({ accessToken: '1000.access.nameless', ...extras }))?.id).toBe(nameless);
       });
 
       it('returns the whole stored token, every field', async () => {
         expect(await store.findToken({ userName: 'alice@zylker.com' })).toEqual({
-          id: '1',
-          ...sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' }),
+          id: alice,
+          ...kept(sampleToken('alice@zylker.com', { grantToken: '1000.grant.alice' })),
         });
       });
     });
@@ -186,7 +230,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         const second = await store.saveToken(sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }));
         expect(second.id).toBe(first.id);
         expect(await store.getTokens()).toEqual([
-          { ...sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }), id: first.id },
+          { ...kept(sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 })), id: first.id },
         ]);
       });
 
@@ -194,7 +238,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         await store.saveToken({ accessToken: '1000.access.x', expiryTime: 1 });
         const saved = await store.saveToken({ accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' });
         expect(await store.getTokens()).toEqual([
-          { id: saved.id, accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' },
+          kept({ id: saved.id, accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' }),
         ]);
       });
 
@@ -215,20 +259,22 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('matches by id first, even when the user name changed', async () => {
-        await store.saveToken(sampleToken('alice'));
-        await store.saveToken(sampleToken('bob'));
-        await store.saveToken(sampleToken('carol', { id: '1' }));
-        expect((await store.getTokens()).map((t) => [t.id, t.userName])).toEqual([
-          ['1', 'carol'],
-          ['2', 'bob'],
-        ]);
+        const alice = (await store.saveToken(sampleToken('alice'))).id;
+        const bob = (await store.saveToken(sampleToken('bob'))).id;
+        await store.saveToken(sampleToken('carol', { id: alice }));
+        expect((await store.getTokens()).map((t) => [t.id, t.userName])).toEqual(
+          byId([
+            { id: alice, userName: 'carol' },
+            { id: bob, userName: 'bob' },
+          ]).map((t) => [t.id, t.userName]),
+        );
       });
 
       it('an unknown id falls back to the rules and keeps the stored id', async () => {
-        await store.saveToken(sampleToken('alice'));
+        const first = await store.saveToken(sampleToken('alice'));
         const saved = await store.saveToken(sampleToken('alice', { id: '99', accessToken: '1000.access.z' }));
-        expect(saved.id).toBe('1');
-        expect((await store.getTokens()).map((t) => [t.id, t.accessToken])).toEqual([['1', '1000.access.z']]);
+        expect(saved.id).toBe(first.id);
+        expect((await store.getTokens()).map((t) => [t.id, t.accessToken])).toEqual([[first.id, '1000.access.z']]);
       });
 
       it('inserts when nothing matches, and keeps users apart', async () => {
@@ -241,7 +287,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
 
       it('resolves to the token as stored, with its id', async () => {
         const saved = await store.saveToken(sampleToken('alice'));
-        expect(saved).toEqual({ id: '1', ...sampleToken('alice') });
+        expect(saved).toEqual({ id: uuids ? saved.id : '1', ...kept(sampleToken('alice')) });
         expect(typeof saved.expiryTime).toBe('number');
       });
 
@@ -288,7 +334,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         await expectStoreError(store.findTokenById(''), 'INVALID_ARGUMENT', 'id');
         await expectStoreError(store.deleteToken(''), 'INVALID_ARGUMENT', 'id');
         await expectStoreError(store.findTokenById(7 as unknown as string), 'INVALID_ARGUMENT', 'id');
-        await expectStoreError(store.findTokenById('12345678901'), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(store.findTokenById('1'.repeat(maxIdLength + 1)), 'INVALID_ARGUMENT', 'id');
         await expectStoreError(store.saveToken(sampleToken('a', { id: '' })), 'INVALID_ARGUMENT', 'id');
       });
 
@@ -341,7 +387,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
             return;
           }
           const saved = await store.saveToken(token);
-          expect(saved).toEqual({ id: saved.id, ...token });
+          expect(saved).toEqual({ id: saved.id, ...kept(token) });
           expect(await store.findTokenById(saved.id)).toEqual(saved);
           expect(await store.findToken({ userName: token.userName })).toEqual(saved);
           expect(await store.findToken({ accessToken: token.accessToken })).toEqual(saved);
@@ -366,16 +412,16 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         if (found) found.refreshToken = 'mutated-found';
         const all = await store.getTokens();
         if (all[0]) all[0].clientSecret = 'mutated-list';
-        expect(await store.findTokenById('1')).toEqual({ id: '1', ...sampleToken('alice') });
+        expect(await store.findTokenById(saved.id)).toEqual({ id: saved.id, ...kept(sampleToken('alice')) });
       });
     });
 
     describe('delete', () => {
       it('deletes one token and keeps the others', async () => {
-        await store.saveToken(sampleToken('alice'));
+        const alice = (await store.saveToken(sampleToken('alice'))).id;
         await store.saveToken(sampleToken('bob'));
-        await store.deleteToken('1');
-        expect(await store.findTokenById('1')).toBeNull();
+        await store.deleteToken(alice);
+        expect(await store.findTokenById(alice)).toBeNull();
         expect(await store.findToken({ userName: 'alice' })).toBeNull();
         expect((await store.getTokens()).map((t) => t.userName)).toEqual(['bob']);
       });
@@ -385,12 +431,14 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         await store.saveToken(sampleToken('bob'));
         await store.deleteTokens();
         expect(await store.getTokens()).toEqual([]);
-        expect((await store.saveToken(sampleToken('carol'))).id).toBe('1');
+        const carol = (await store.saveToken(sampleToken('carol'))).id;
+        if (uuids) expect(carol).toMatch(UUID_V4);
+        else expect(carol).toBe('1');
       });
 
       it('a deleted token is no longer found by any rule', async () => {
-        await store.saveToken(sampleToken('alice', { grantToken: '1000.grant.alice' }));
-        await store.deleteToken('1');
+        const alice = (await store.saveToken(sampleToken('alice', { grantToken: '1000.grant.alice' }))).id;
+        await store.deleteToken(alice);
         expect(await store.findToken({ accessToken: '1000.access.alice.eeeeffff00001111' })).toBeNull();
         expect(await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' })).toBeNull();
         expect(await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.alice.aaaabbbbccccdddd' })).toBeNull();
@@ -520,12 +568,19 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
           await fc.assert(
             fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
               await store.deleteTokens();
-              const model = new ReferenceModel();
+              const model = new ReferenceModel({
+                ...(options.newIds ? { newIds: options.newIds } : {}),
+                maxIdLength,
+                ...(options.absentFields ? { absentFields: options.absentFields } : {}),
+              });
               for (const step of ops) {
                 const [actual, expected] = await (async () => {
                   switch (step.op) {
-                    case 'save':
-                      return [await outcomeOf(() => store.saveToken(step.token)), await outcomeOf(() => model.saveToken(step.token))];
+                    case 'save': {
+                      const actual = await outcomeOf(() => store.saveToken(step.token));
+                      const storeId = actual.ok ? (actual.value as StoredToken).id : undefined;
+                      return [actual, await outcomeOf(() => model.saveToken(step.token, storeId))];
+                    }
                     case 'find':
                       return [await outcomeOf(() => store.findToken(step.token)), await outcomeOf(() => model.findToken(step.token))];
                     case 'findById':

@@ -2,13 +2,16 @@
 import { TokenStoreError } from '../../errors.js';
 import type { TokenStore } from '../../store.js';
 import { describeStoreUrl } from '../../stores/url.js';
-import { type StoredToken, validateId } from '../../token.js';
+import { MAX_LAYOUT_ID_LENGTH, type StoredToken, validateId } from '../../token.js';
 import { CliError, UsageError } from '../errors.js';
 
-/** Validates an ID argument with the stores' own rule; a malformed id is a usage error. */
+/**
+ * Validates an ID argument with the stores' own rule; a malformed id is a usage error. The length
+ * is the longest any table layout holds (a Python table's uuid): the store refuses longer ones for its table.
+ */
 export function parseIdArg(id: string): string {
   try {
-    return validateId(id, 'token id');
+    return validateId(id, 'token id', MAX_LAYOUT_ID_LENGTH);
   } catch (error) {
     if (error instanceof TokenStoreError) throw new UsageError(error.message);
     throw error;
@@ -17,7 +20,13 @@ export function parseIdArg(id: string): string {
 
 /** The token with this id, or a failure that says where it looked and how to find ids. */
 export async function findOrFail(store: TokenStore, id: string, storeUrl: string): Promise<StoredToken> {
-  const token = await store.findTokenById(id);
+  const token = await store.findTokenById(id).catch((error: unknown) => {
+    // An id the store's table cannot hold (longer than its id column) is a usage error too.
+    if (error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT' && error.field === 'id') {
+      throw new UsageError(error.message.replace(/^Invalid id\b/, 'Invalid token id'));
+    }
+    throw error;
+  });
   if (!token) {
     throw new CliError(`No token with id ${id} in ${describeStoreUrl(storeUrl)}`, {
       hint: 'ztoken list shows the stored tokens and their ids.',

@@ -8,6 +8,7 @@
  * repeated before inserting, so two processes saving the same new user never make two rows.
  * The primary key backs the ids: a duplicate-key insert recomputes the id and retries.
  */
+import { randomUUID } from 'node:crypto';
 import { TokenStoreError, type TokenStoreReason } from '../../errors.js';
 import { recordToRow, rowToToken, tokenToRow } from '../../row.js';
 import type { TokenStore } from '../../store.js';
@@ -15,6 +16,7 @@ import {
   COLUMN_NAMES,
   COLUMN_OF,
   type ColumnName,
+  MAX_LAYOUT_ID_LENGTH,
   compareIds,
   isNumericId,
   LOOKUP_FIELDS,
@@ -31,12 +33,13 @@ import {
   scrubSecrets,
   secretsOf,
   TOKEN_FIELDS,
+  type TokenField,
   tokenToStore,
   validateId,
 } from '../../token.js';
 import { ClosedGuard } from '../closed.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from '../lock.js';
-import { buildTokenSql, type TokenSql } from './dialect.js';
+import { buildTokenSql, insertParams, type TokenSql, updateParams } from './dialect.js';
 import { ExpiredHolderWatch } from './lock-expiry.js';
 import {
   CommitUncertainError,
@@ -47,6 +50,7 @@ import {
   type SqlTransaction,
   type TableInfo,
 } from './sql-driver.js';
+import { absentFields, type TableLayout, type TableLayoutName } from './table-layouts.js';
 
 /** Attempts per call when the session died, a deadlock was chosen, or an id was taken. */
 const MAX_ATTEMPTS = 3;
@@ -61,6 +65,10 @@ interface Prepared {
   selectForUpdate: Record<LookupField, string>;
   binds: Record<LookupField, 1 | 2>;
   deleteById: string;
+  /** Fields the table's layout has no column for: never stored, so never returned. */
+  absent: TokenField[];
+  /** The longest id the table holds. */
+  maxIdLength: number;
 }
 
 export interface AsyncSqlStoreConfig {
@@ -69,6 +77,11 @@ export interface AsyncSqlStoreConfig {
   schema?: string;
   /** Create the table when it is missing (default true); false: a missing table is NOT_FOUND. */
   create?: boolean;
+  /**
+   * The layout of a new table (default zoho-v6, today's SDKs). An existing table's layout is read
+   * from its columns; when given, it must agree (table-layouts.ts).
+   */
+  layout?: TableLayout;
 }
 
 export class AsyncSqlStore implements TokenStore {
@@ -79,6 +92,10 @@ export class AsyncSqlStore implements TokenStore {
   private readonly greaterIdSql: string;
   private ready: Promise<Prepared> | null = null;
   private readonly create: boolean;
+  private readonly layout: TableLayout | undefined;
+  /** The layout read from the table, once prepared. */
+  private current: TableLayout | undefined;
+  private readonly sqlFor: (layout: TableLayout, integerId: boolean) => TokenSql;
   /**
    * The largest numeric id this store knows of, or null when unknown. Only used where no index
    * can find the largest numeric id (MySQL without the generated column): see newId.
@@ -88,9 +105,12 @@ export class AsyncSqlStore implements TokenStore {
   constructor(config: AsyncSqlStoreConfig) {
     this.driver = config.driver;
     this.create = config.create ?? true;
+    this.layout = config.layout;
     this.guard = new ClosedGuard(config.driver.storeName);
     const d = config.driver.dialect;
-    this.sql = buildTokenSql(d, config.table, config.schema === undefined ? {} : { schema: config.schema });
+    const schema = config.schema === undefined ? {} : { schema: config.schema };
+    this.sql = buildTokenSql(d, config.table, { ...schema, ...(config.layout ? { layout: config.layout } : {}) });
+    this.sqlFor = (layout, integerId) => buildTokenSql(d, config.table, { ...schema, layout, integerId });
     const id = d.quote('id');
     const window = Array.from({ length: ID_WINDOW }, (_, i) => d.param(i + 1)).join(', ');
     this.idWindowSql = `SELECT ${id} FROM ${this.sql.table} WHERE ${id} IN (${window})`;
@@ -109,6 +129,12 @@ export class AsyncSqlStore implements TokenStore {
     await this.read('open', () => Promise.resolve(null));
   }
 
+  /** The table's layout (read from its columns) and the token fields it has no column for. */
+  async tableLayout(): Promise<{ name: TableLayoutName; absentFields: TokenField[] }> {
+    this.guard.check();
+    return this.read('tableLayout', async (p) => ({ name: p.info.sql.layout.name, absentFields: [...p.absent] }));
+  }
+
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
     const rule = lookupRuleOf(partial);
@@ -118,21 +144,24 @@ export class AsyncSqlStore implements TokenStore {
 
   async findTokenById(id: string): Promise<StoredToken | null> {
     this.guard.check();
-    const valid = validateId(id);
-    return this.read('findTokenById', (p) => this.lookup(this.driver, p, 'id', valid, false));
+    const valid = validateId(id, 'id', MAX_LAYOUT_ID_LENGTH);
+    return this.read('findTokenById', (p) => this.lookup(this.driver, p, 'id', validateId(valid, 'id', p.maxIdLength), false));
   }
 
   async getTokens(): Promise<StoredToken[]> {
     this.guard.check();
-    return this.read('getTokens', async () =>
-      (await this.driver.query(this.sql.selectAll)).map((r) => this.toToken(r)).sort((a, b) => compareIds(a.id, b.id)),
+    return this.read('getTokens', async (p) =>
+      (await this.driver.query(p.info.sql.selectAll)).map((r) => this.toToken(r, p)).sort((a, b) => compareIds(a.id, b.id)),
     );
   }
 
   async deleteToken(id: string): Promise<void> {
     this.guard.check();
-    const valid = validateId(id);
+    const valid = validateId(id, 'id', MAX_LAYOUT_ID_LENGTH);
     await this.write('deleteToken', async (p) => {
+      validateId(valid, 'id', p.maxIdLength);
+      // An integer id column compares '7x' as 7: an id that is not a number names no row there.
+      if (p.info.sql.integerId && !isNumericId(valid)) return;
       await this.driver.query(p.deleteById, p.binds.id === 2 ? [valid, valid] : [valid]);
     });
     // The largest id may be gone: the next new id follows what is left.
@@ -141,22 +170,22 @@ export class AsyncSqlStore implements TokenStore {
 
   async deleteTokens(): Promise<void> {
     this.guard.check();
-    await this.write('deleteTokens', async () => {
-      await this.driver.query(this.sql.deleteAll);
+    await this.write('deleteTokens', async (p) => {
+      await this.driver.query(p.info.sql.deleteAll);
     });
     this.maxIdCache = null;
   }
 
   async saveToken(input: OAuthToken): Promise<StoredToken> {
     this.guard.check();
-    const token = normalizeTokenForSave(input);
+    const token = normalizeTokenForSave(input, { maxIdLength: MAX_LAYOUT_ID_LENGTH });
     const secrets = secretsOf(token);
     for (let attempt = 1; ; attempt++) {
       let attempted: StoredToken | undefined;
       let prepared: Prepared | undefined;
       try {
         prepared = await this.prepared();
-        this.checkLengths(token, prepared.info);
+        this.checkFits(token, prepared);
         const p = prepared;
         return await this.driver.transaction((tx) => this.saveIn(tx, p, token, (stored) => (attempted = stored)));
       } catch (error) {
@@ -238,15 +267,18 @@ export class AsyncSqlStore implements TokenStore {
       await tx.serialize(this.driver.insertLockName);
       existing = await locateForSaveAsync(token, find);
     }
-    const generated = !existing && token.id === undefined;
-    const id = existing?.id ?? token.id ?? (await this.newId(tx, p));
+    const uuid = p.info.sql.layout.newIds === 'uuid';
+    const generated = !existing && token.id === undefined && !uuid;
+    const id = existing?.id ?? token.id ?? (uuid ? randomUUID() : await this.newId(tx, p));
     const stored = tokenToStore(token, id);
+    // What the table has no column for is not stored: the saved token says so by lacking it.
+    for (const field of p.absent) delete stored[field];
     note(stored);
     const row = tokenToRow(stored);
     if (existing) {
-      await tx.query(this.sql.update, [...row.slice(1), id]);
+      await tx.query(p.info.sql.update, updateParams(p.info.sql, row, id));
     } else {
-      await tx.query(this.sql.insert, row);
+      await tx.query(p.info.sql.insert, insertParams(p.info.sql, row));
       if (generated) this.maxIdCache = Number(id);
       else if (this.maxIdCache !== null && isNumericId(id)) this.maxIdCache = Math.max(this.maxIdCache, Number(id));
     }
@@ -277,20 +309,54 @@ export class AsyncSqlStore implements TokenStore {
         if (greater.length === 0) return candidate;
       }
     }
-    return nextIdAfter(maxIdOf(await tx.query(this.sql.maxNumericId)));
+    return nextIdAfter(maxIdOf(await tx.query(p.info.sql.maxNumericId)));
   }
 
   /** The stored token whose `field` equals `value` (lowest id when several do), or null. */
   private async lookup(runner: SqlRunner, p: Prepared, field: LookupField, value: string, forUpdate: boolean): Promise<StoredToken | null> {
+    if (field === 'id' && p.info.sql.integerId && !isNumericId(value)) return null;
     const rows = await runner.query(
       forUpdate ? p.selectForUpdate[field] : p.select[field],
       p.binds[field] === 2 ? [value, value] : [value],
     );
-    return lowestId(rows.map((record) => this.toToken(record)));
+    return lowestId(rows.map((record) => this.toToken(record, p)));
   }
 
-  private toToken(record: Record<string, unknown>): StoredToken {
-    return rowToToken(recordToRow(record), this.driver.where);
+  /** A stored row as a token; the text the layout's other program writes for "no value" is absent. */
+  private toToken(record: Record<string, unknown>, p: Prepared): StoredToken {
+    const row = recordToRow(record);
+    const nullText = p.info.sql.layout.nullText;
+    return rowToToken(nullText === undefined ? row : row.map((cell) => (cell === nullText ? null : cell)), this.driver.where);
+  }
+
+  /**
+   * Refuses, naming the field, a token the table cannot hold as given: an id too long for it (or
+   * not a number, for a whole-number id), no value for a NOT NULL column, a value longer than its
+   * column (instead of letting it be cut).
+   */
+  private checkFits(token: OAuthToken, p: Prepared): void {
+    const info = p.info;
+    if (token.id !== undefined) {
+      validateId(token.id, 'token id', p.maxIdLength);
+      if (info.sql.integerId && !isNumericId(token.id)) {
+        throw new TokenStoreError(
+          'INVALID_ARGUMENT',
+          `Invalid token id ${JSON.stringify(token.id.slice(0, 20))}: ids of ${this.driver.where} are whole numbers`,
+          { field: 'id' },
+        );
+      }
+    }
+    for (const column of info.required) {
+      const field = TOKEN_FIELDS[COLUMN_NAMES.indexOf(column)] as TokenField;
+      if (token[field] === undefined) {
+        throw new TokenStoreError(
+          'INVALID_TOKEN',
+          `Invalid token: ${field} is required by ${this.driver.where} (column ${info.sql.layout.columns[column]} is NOT NULL)`,
+          { field },
+        );
+      }
+    }
+    this.checkLengths(token, info);
   }
 
   /** Refuses a value longer than its column, naming the field, instead of letting it be cut. */
@@ -299,14 +365,14 @@ export class AsyncSqlStore implements TokenStore {
       const column = COLUMN_NAMES[i] as ColumnName;
       const max = info.maxLength[column];
       const value = token[field];
-      if (max === undefined || value === undefined) return;
+      if (max === undefined || value === undefined || info.sql.layout.columns[column] === undefined) return;
       const text = String(value);
       if (text.length <= max) return;
       const characters = [...text].length;
       if (characters > max) {
         throw new TokenStoreError(
           'INVALID_TOKEN',
-          `Invalid token: ${field} is ${characters} characters long; column ${column} of ${this.driver.where} holds at most ${max}`,
+          `Invalid token: ${field} is ${characters} characters long; column ${info.sql.layout.columns[column]} of ${this.driver.where} holds at most ${max}`,
           { field },
         );
       }
@@ -315,7 +381,8 @@ export class AsyncSqlStore implements TokenStore {
 
   private prepared(): Promise<Prepared> {
     if (!this.ready) {
-      const ready = this.driver.prepareTable(this.sql, this.create).then((info) => this.buildStatements(info));
+      const request = { sqlFor: this.sqlFor, create: this.create, ...(this.layout ? { layout: this.layout } : {}) };
+      const ready = this.driver.prepareTable(request).then((info) => this.buildStatements(info));
       this.ready = ready;
       // A failed preparation (server down, no privileges) is tried again by the next call.
       ready.catch(() => {
@@ -330,16 +397,26 @@ export class AsyncSqlStore implements TokenStore {
     const select = {} as Record<LookupField, string>;
     const selectForUpdate = {} as Record<LookupField, string>;
     const binds = {} as Record<LookupField, 1 | 2>;
+    const sql = info.sql;
+    this.current = sql.layout;
     for (const field of LOOKUP_FIELDS) {
       const column = COLUMN_OF[field];
       const exact = info.exactMatch[column];
-      const where = `${d.quote(column)} = ${d.param(1)}${exact ? ` AND ${exact}` : ''}`;
-      select[field] = `SELECT ${this.sql.columns} FROM ${this.sql.table} WHERE ${where}`;
+      const where = `${d.quote(sql.layout.columns[column] as string)} = ${d.param(1)}${exact ? ` AND ${exact}` : ''}`;
+      select[field] = `SELECT ${sql.columns} FROM ${sql.table} WHERE ${where}`;
       selectForUpdate[field] = `${select[field]} FOR UPDATE`;
       binds[field] = exact ? 2 : 1;
     }
     const exactId = info.exactMatch.id;
-    return { info, select, selectForUpdate, binds, deleteById: `${this.sql.deleteById}${exactId ? ` AND ${exactId}` : ''}` };
+    return {
+      info,
+      select,
+      selectForUpdate,
+      binds,
+      deleteById: `${sql.deleteById}${exactId ? ` AND ${exactId}` : ''}`,
+      absent: absentFields(sql.layout),
+      maxIdLength: Math.min(info.maxLength.id ?? sql.layout.maxIdLength, sql.integerId ? 10 : MAX_LAYOUT_ID_LENGTH),
+    };
   }
 
   /** Runs a read, retrying when the session died, and wraps what the driver throws. */
@@ -380,7 +457,10 @@ export class AsyncSqlStore implements TokenStore {
     const cause = Object.assign(new Error(text), described.code === undefined ? {} : { code: described.code });
     const message = `Exception in ${operation} - ${this.driver.storeName} (${this.driver.where}): ${text}`;
     if (kind === 'bad-value') {
-      const column = this.driver.columnOf(error);
+      const named = this.driver.columnOf(error);
+      // The server names the table's own column (user_mail): map it back through the layout.
+      const layout = (this.current ?? this.sql.layout).columns;
+      const column = COLUMN_NAMES.find((c) => c === named || layout[c] === named);
       const field = column === undefined ? undefined : TOKEN_FIELDS[COLUMN_NAMES.indexOf(column)];
       return new TokenStoreError(
         'INVALID_TOKEN',

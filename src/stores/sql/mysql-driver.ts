@@ -11,7 +11,7 @@ import type * as MySql from 'mysql2/promise';
 import { TokenStoreError } from '../../errors.js';
 import type { ColumnName } from '../../token.js';
 import { loadDriver } from '../driver.js';
-import { mysqlDialect, type TokenSql } from './dialect.js';
+import { mysqlDialect } from './dialect.js';
 import { MySqlLockSession, prepareMySqlLockTable } from './mysql-lock.js';
 import { prepareMySqlTable } from './mysql-schema.js';
 import {
@@ -26,6 +26,7 @@ import {
   type StatementLimits,
   statementTimeout,
   type TableInfo,
+  type TableRequest,
   withStatementTimeout,
 } from './sql-driver.js';
 
@@ -197,8 +198,8 @@ export class MySqlDriver implements SqlDriver {
     }
   }
 
-  prepareTable(sql: TokenSql, create: boolean): Promise<TableInfo> {
-    return prepareMySqlTable(this, sql, this.options.table, create);
+  prepareTable(request: TableRequest): Promise<TableInfo> {
+    return prepareMySqlTable(this, request, this.options.table);
   }
 
   async openLockSession(): Promise<LockSession> {

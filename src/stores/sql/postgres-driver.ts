@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { ColumnName } from '../../token.js';
 import { loadDriver } from '../driver.js';
-import { postgresDialect, type TokenSql } from './dialect.js';
+import { postgresDialect } from './dialect.js';
 import { LOCK_TABLE } from './lock-expiry.js';
 import { PostgresLockSession, preparePostgresLockTable } from './postgres-lock.js';
 import { runPostgres } from './postgres-query.js';
@@ -24,6 +24,7 @@ import {
   type StatementLimits,
   statementTimeout,
   type TableInfo,
+  type TableRequest,
 } from './sql-driver.js';
 
 export interface PostgresConnectionOptions {
@@ -144,8 +145,8 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  prepareTable(sql: TokenSql, create: boolean): Promise<TableInfo> {
-    return preparePostgresTable(this, sql, this.options.table, create);
+  prepareTable(request: TableRequest): Promise<TableInfo> {
+    return preparePostgresTable(this, request, this.options.table);
   }
 
   async openLockSession(): Promise<LockSession> {

@@ -5,6 +5,7 @@
  */
 import type { ColumnName } from '../../token.js';
 import type { SqlDialect, TokenSql } from './dialect.js';
+import type { TableLayout } from './table-layouts.js';
 
 /** One result row, keyed by column name (as both drivers return them). */
 export type SqlRow = Record<string, unknown>;
@@ -60,8 +61,22 @@ export interface LockSession {
   destroy(): void;
 }
 
+/** What the store asks of prepareTable. */
+export interface TableRequest {
+  /** The statements for a layout; the driver picks the layout from the table (detectLayout). */
+  sqlFor(layout: TableLayout, integerId: boolean): TokenSql;
+  /** The store's layout option: the layout of a new table, and checked against an existing one. */
+  layout?: TableLayout;
+  /** Create the table when missing; false: a missing table is NOT_FOUND. */
+  create: boolean;
+}
+
 /** What the store needs to know about the table it works on. */
 export interface TableInfo {
+  /** The statements for the table's layout (sql.layout), detected from its columns. */
+  sql: TokenSql;
+  /** Canonical columns the table makes NOT NULL without default (id aside): a save must fill them. */
+  required: ColumnName[];
   /** Longest value (in characters) each column accepts; absent for unbounded columns. */
   maxLength: Partial<Record<ColumnName, number>>;
   /**
@@ -108,7 +123,7 @@ export interface SqlDriver extends SqlRunner {
    * Creates the table when missing (unless `create` is false: then a missing table is NOT_FOUND),
    * adds lookup indexes when allowed, and describes it.
    */
-  prepareTable(sql: TokenSql, create: boolean): Promise<TableInfo>;
+  prepareTable(request: TableRequest): Promise<TableInfo>;
   /**
    * Opens a dedicated session for withLock; the first one of a store also makes sure the lock side
    * table exists (lock-expiry.ts), or finds that it may not be created (locks then go unrecorded).
