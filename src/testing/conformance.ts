@@ -36,6 +36,7 @@ export interface ConformanceOptions {
    * of such values must then fail with INVALID_TOKEN naming the field, storing nothing.
    */
   refusesCommaValues?: boolean;
+  /**
    * How the store makes the id of a new token: the largest numeric id + 1 (default), or a random
    * uuid v4 (a Python SDK table). With 'uuid' the kit checks uuids where it would check 1, 2, 3.
    */
