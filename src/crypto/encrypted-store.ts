@@ -7,7 +7,7 @@
  */
 import { TokenStoreError } from '../errors.js';
 import { refreshLockKey } from '../lock-keys.js';
-import { supportsLocking, type TokenStore } from '../store.js';
+import { supportsBulkInsert, supportsLocking, type TokenStore } from '../store.js';
 import { ClosedGuard } from '../stores/closed.js';
 import {
   type LookupField,
@@ -46,6 +46,8 @@ const isSecretField = (field: string): field is SecretField => SECRET.has(field)
 export class EncryptedStore implements TokenStore {
   readonly inner: TokenStore;
   readonly withLock?: <T>(key: string, ttlMs: number, fn: () => Promise<T>) => Promise<T>;
+  /** BulkInsertStore, when the inner store has it: the tokens are encrypted, then inserted by it. */
+  readonly bulkInsert?: (tokens: readonly StoredToken[], expectedCount: number) => Promise<boolean>;
   readonly #cipher: FieldCipher;
   readonly #guard = new ClosedGuard('EncryptedStore');
 
@@ -62,6 +64,13 @@ export class EncryptedStore implements TokenStore {
       this.withLock = <T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> => {
         this.#guard.check();
         return inner.withLock(key, ttlMs, fn);
+      };
+    }
+    if (supportsBulkInsert(inner)) {
+      this.bulkInsert = (tokens, expectedCount) => {
+        this.#guard.check();
+        const encrypted = tokens.map((token) => ({ ...this.#encryptToken(normalizeTokenForSave(token)), id: validateId(token.id) }));
+        return inner.bulkInsert(encrypted, expectedCount);
       };
     }
   }
