@@ -122,17 +122,21 @@ class HmacKey {
       this.#outer[i] = 0x5c ^ (key[i] as number);
     }
   }
-  /** HMAC(key, field || 0x00 || text): the message is written once, after the inner pad. */
-  digest(field: string, text: string): Buffer {
+  /**
+   * HMAC(key, field || 0x00 || text), and the UTF-8 bytes of `text` (written once, after the
+   * inner pad, for the cipher to reuse).
+   */
+  digest(field: string, text: string): { mac: Buffer; textBytes: Buffer } {
     const inner = this.#inner;
     const message = Buffer.allocUnsafe(inner.length + field.length + 1 + 3 * text.length);
     inner.copy(message, 0);
     let end = inner.length + message.write(field, inner.length, 'latin1');
     message[end++] = 0;
+    const textStart = end;
     end += message.write(text, end, 'utf8');
     const outer = Buffer.from(this.#outer); // the pad, then room for the inner digest
     hash('sha256', message.subarray(0, end), 'buffer').copy(outer, inner.length);
-    return hash('sha256', outer, 'buffer');
+    return { mac: hash('sha256', outer, 'buffer'), textBytes: message.subarray(textStart, end) };
   }
 }
 
@@ -188,10 +192,11 @@ export class FieldCipher {
         },
       );
     }
-    const iv = key.macKey.digest(field, plaintext).subarray(0, IV_BYTES);
+    const { mac, textBytes } = key.macKey.digest(field, plaintext);
+    const iv = mac.subarray(0, IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.encKey, iv);
     cipher.setAAD(key.aad[field]);
-    const body = cipher.update(plaintext, 'utf8');
+    const body = cipher.update(textBytes);
     cipher.final();
     // iv || body || tag, in one buffer.
     const out = Buffer.allocUnsafe(IV_BYTES + body.length + TAG_BYTES);
