@@ -276,6 +276,8 @@ export function registerMigrate(program: Command, cli: CliRuntime): void {
 
     const copier = new TokenCopier(target);
     const breathe = eventLoopBreather();
+    const started = performance.now();
+    const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
     const bulk = opts.bulk ? await bulkCopy(out, target, tokens, interrupt) : null;
     let counts: Counts;
     let done: number;
@@ -314,6 +316,10 @@ export function registerMigrate(program: Command, cli: CliRuntime): void {
       }
     }
     out.line(out.ok(`Copied ${plural(tokens.length, 'token')}: ${summaryOf(counts)}`));
+    out.note(
+      out.c.dim(`copied in ${seconds(started)}${bulk ? ` (in bulk, ${BULK_BATCH} tokens per transaction)` : ' (one save per token)'}`),
+    );
+    const verifying = performance.now();
 
     // Verification: every source token must be findable in the target, with the same values. After
     // a bulk copy the target is read back whole and must hold exactly the image's rows; the
@@ -359,6 +365,7 @@ export function registerMigrate(program: Command, cli: CliRuntime): void {
     }
     const all = tokens.length === 1 ? 'the source token is' : `all ${tokens.length} source tokens are`;
     out.line(out.ok(`Verified: ${all} in the target, which now holds ${plural(targetCount, 'token')}`));
+    out.note(out.c.dim(`verified in ${seconds(verifying)}`));
   });
 }
 
