@@ -35,13 +35,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /**
  * Measures `fns` in alternation, round after round, so load from other processes on the machine
  * hits every subject alike. Each figure is the median of its rounds' medians (and p99s);
- * `ratio(subject, base)` is the median of the per-round ratios of the two subjects' medians.
+ * `ratio(subject, base)` is the median of the per-round ratios of the two subjects' medians, and
+ * `difference(subject, base)` the median of their per-round differences (µs).
  */
 export async function interleaved(
   ctx: BenchContext,
   fns: (() => unknown)[],
   options: { rounds: number } & MeasureOptions,
-): Promise<{ figures: Measured[]; ratio(subject: number, base: number): number }> {
+): Promise<{ figures: Measured[]; ratio(subject: number, base: number): number; difference(subject: number, base: number): number }> {
   const runs: Measured[][] = fns.map(() => []);
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, fn] of fns.entries()) runs[i]!.push(await ctx.measure(fn, options));
@@ -53,6 +54,7 @@ export async function interleaved(
       samples: r.reduce((sum, x) => sum + x.samples, 0),
     })),
     ratio: (subject, base) => median(runs[subject]!.map((x, round) => x.medianUs / runs[base]![round]!.medianUs)),
+    difference: (subject, base) => median(runs[subject]!.map((x, round) => x.medianUs - runs[base]![round]!.medianUs)),
   };
 }
 

@@ -125,6 +125,8 @@ function stores(dir: string): ScaleStore[] {
 interface Figures {
   plain: Measured;
   encrypted: Measured;
+  /** Encrypted - plain: the median of the per-round differences. */
+  addedUs: number;
 }
 type Results = Map<string, Map<Operation, Map<number, Figures>>>;
 
@@ -164,10 +166,10 @@ async function measureStore(
     const slow = kind.slowSaves && operation !== 'findToken (refresh token)' && size > 10_000;
     const options: { rounds: number } & MeasureOptions = slow
       ? { rounds: 3, timeMs: 0, iterations: 5, warmupIterations: 1 }
-      : { rounds: 3, timeMs: ctx.quick ? 100 : 200, iterations: 20 };
+      : { rounds: 5, timeMs: ctx.quick ? 100 : 200, iterations: 20 };
     const measured = await interleaved(ctx, subjects.map(fns[operation]), options);
     const [plain, encrypted] = measured.figures as [Measured, Measured];
-    const overhead = encrypted.medianUs - plain.medianUs;
+    const overhead = measured.difference(1, 0);
     ctx.record({ suite: SUITE, subject: kind.name, operation, tokens: size, ...plain });
     ctx.record({
       suite: SUITE,
@@ -175,9 +177,9 @@ async function measureStore(
       operation,
       tokens: size,
       ...encrypted,
-      note: `${overhead >= 0 ? '+' : ''}${formatUs(overhead)} vs plain (median of ${options.rounds} interleaved rounds)`,
+      note: `${overhead >= 0 ? '+' : ''}${formatUs(overhead)} vs plain (median of ${options.rounds} interleaved rounds' differences)`,
     });
-    out.set(operation, { plain, encrypted });
+    out.set(operation, { plain, encrypted, addedUs: overhead });
   }
   return out;
 }
@@ -212,7 +214,7 @@ function printSummary(results: Results, small: number, large: number): void {
       const b = bySize.get(large);
       if (!a || !b) continue;
       const ratio = b.plain.medianUs / a.plain.medianUs;
-      const added = (f: Figures) => f.encrypted.medianUs - f.plain.medianUs;
+      const added = (f: Figures) => f.addedUs;
       const verdicts: string[] = [];
       if (store !== 'FileStore') verdicts.push(ratio <= FLAT ? 'flat ✓' : `not flat (> ${FLAT}x) ✗`);
       if (store === 'FileStore' && operation === 'findToken (refresh token)')
