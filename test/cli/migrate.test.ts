@@ -283,6 +283,23 @@ test.concurrent('the bulk path into an empty SQLite store gives the same rows as
   await expectBulkLikeOneByOne(from, `sqlite:${join(temp.dir, 'bulk-a.db')}`, `sqlite:${join(temp.dir, 'bulk-b.db')}`);
 });
 
+test.concurrent('bulkInsert writes nothing unless the store holds exactly the tokens the caller expects', async () => {
+  const store = new SQLiteStore({ path: join(temp.dir, 'bulk-guard.db') });
+  try {
+    const token = (i: number): StoredToken => ({ id: String(i), userName: `guard${i}@zylker.com`, refreshToken: secret('guard', i) });
+    expect(await store.bulkInsert([token(1), token(2)], 1)).toBe(false); // it holds 0
+    expect(await store.getTokens()).toEqual([]);
+    expect(await store.bulkInsert([token(1), token(2)], 0)).toBe(true);
+    expect(await store.bulkInsert([token(3)], 0)).toBe(false); // it holds 2 now
+    expect(await store.bulkInsert([token(3)], 2)).toBe(true);
+    // A duplicate id fails the whole transaction: nothing of it is written.
+    await expect(store.bulkInsert([token(4), token(3)], 3)).rejects.toThrow(/bulkInsert - SQLiteStore/);
+    expect((await store.getTokens()).map((t) => t.id)).toEqual(['1', '2', '3']);
+  } finally {
+    await store.close();
+  }
+});
+
 // Every other store that exists in this tree (others are writing them) and whose service runs.
 const others: { name: string; url: () => string; cleanup: (url: string) => Promise<void>; enabled: boolean }[] = [
   {
