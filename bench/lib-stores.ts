@@ -4,10 +4,10 @@
  * an engine description so that bench/suites/mysql.ts and postgres.ts record the rows they always
  * did. It lives outside bench/suites because bench/run.ts runs every file there as a suite.
  */
-import { tokenToRow } from '../src/row.js';
+import { type TokenRow, tokenToRow } from '../src/row.js';
 import type { TokenStore } from '../src/store.js';
 import type { OAuthToken } from '../src/token.js';
-import type { BenchContext } from './lib.js';
+import type { BenchContext, MeasureOptions } from './lib.js';
 import { seededRandom } from './lib.js';
 
 export const BENCH_CLIENT = { clientId: '1000.BENCHCLIENT000000000000000000', clientSecret: 'bench-secret-0123456789abcdef' };
@@ -35,16 +35,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /**
  * Measures `fns` in alternation, round after round, so load from other processes on the machine
  * hits every subject alike. Each figure is the median of its rounds' medians (and p99s);
- * `ratio(subject, base)` is the median of the per-round ratios of the two subjects' medians.
+ * `ratio(subject, base)` is the median of the per-round ratios of the two subjects' medians, and
+ * `difference(subject, base)` the median of their per-round differences (µs).
  */
 export async function interleaved(
   ctx: BenchContext,
   fns: (() => unknown)[],
-  options: { rounds: number; timeMs: number; iterations: number },
-): Promise<{ figures: Measured[]; ratio(subject: number, base: number): number }> {
+  options: { rounds: number } & MeasureOptions,
+): Promise<{ figures: Measured[]; ratio(subject: number, base: number): number; difference(subject: number, base: number): number }> {
   const runs: Measured[][] = fns.map(() => []);
   for (let round = 0; round < options.rounds; round++) {
-    for (const [i, fn] of fns.entries()) runs[i]!.push(await ctx.measure(fn, { timeMs: options.timeMs, iterations: options.iterations }));
+    for (const [i, fn] of fns.entries()) runs[i]!.push(await ctx.measure(fn, options));
   }
   return {
     figures: runs.map((r) => ({
@@ -53,6 +54,7 @@ export async function interleaved(
       samples: r.reduce((sum, x) => sum + x.samples, 0),
     })),
     ratio: (subject, base) => median(runs[subject]!.map((x, round) => x.medianUs / runs[base]![round]!.medianUs)),
+    difference: (subject, base) => median(runs[subject]!.map((x, round) => x.medianUs - runs[base]![round]!.medianUs)),
   };
 }
 
@@ -61,6 +63,8 @@ export interface RawSql {
   query(sql: string, values?: unknown[]): Promise<unknown>;
   /** The driver's prepared-statement path (`name` names it where the driver names them), as an application runs a hot query. */
   prepared(name: string, sql: string, values: unknown[]): Promise<unknown>;
+  /** Runs the statements in order inside one transaction, on one connection. */
+  transaction(statements: [sql: string, values: unknown[]][]): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -108,14 +112,26 @@ export const ROUNDS = 5;
 const ROUND = { rounds: ROUNDS, timeMs: 200, iterations: 20 };
 const COLUMNS = 'id, user_name, client_id, client_secret, refresh_token, access_token, grant_token, expiry_time, redirect_url, api_domain';
 
-/** Rows from+1..to, 1,000 per multi-row INSERT (setup speed, not saveToken). */
-export async function bulkLoad(engine: SqlBenchEngine, raw: RawSql, table: string, from: number, to: number): Promise<void> {
+/**
+ * Rows from+1..to (token number i as `row(i)`, default benchToken's), 1,000 per multi-row INSERT,
+ * in one transaction (setup speed, not saveToken).
+ */
+export async function bulkLoad(
+  engine: SqlBenchEngine,
+  raw: RawSql,
+  table: string,
+  from: number,
+  to: number,
+  row: (i: number) => TokenRow = rowOf,
+): Promise<void> {
   const BATCH = 1_000;
+  const inserts: [string, unknown[]][] = [];
   for (let start = from + 1; start <= to; start += BATCH) {
     const ids = Array.from({ length: Math.min(BATCH, to - start + 1) }, (_, k) => start + k);
     const tuples = ids.map((_, r) => `(${Array.from({ length: 10 }, (_, c) => engine.placeholder(r * 10 + c + 1)).join(',')})`);
-    await raw.query(`INSERT INTO ${engine.quote(table)} VALUES ${tuples.join(',')}`, ids.flatMap(rowOf));
+    inserts.push([`INSERT INTO ${engine.quote(table)} VALUES ${tuples.join(',')}`, ids.flatMap(row)]);
   }
+  await raw.transaction(inserts);
 }
 
 /**

@@ -16,27 +16,40 @@ export interface BenchRow {
   note?: string;
 }
 
+export interface MeasureOptions {
+  timeMs?: number;
+  /** At least this many timed calls (default 50). */
+  iterations?: number;
+  /** Untimed calls first (tinybench's default, 16, is too many for a call of 100 ms). */
+  warmupIterations?: number;
+}
+
 export interface BenchContext {
   /** Adds a measured row. */
   record(row: BenchRow): void;
   /** Measures fn repeatedly; returns the median and p99 in µs. */
-  measure(
-    fn: () => unknown | Promise<unknown>,
-    options?: { timeMs?: number; iterations?: number },
-  ): Promise<{ medianUs: number; p99Us: number; samples: number }>;
-  /** Token counts to run at (default 1,000 / 10,000 / 100,000; BENCH_QUICK=1 for 1,000 / 10,000). */
+  measure(fn: () => unknown | Promise<unknown>, options?: MeasureOptions): Promise<{ medianUs: number; p99Us: number; samples: number }>;
+  /**
+   * Token counts to run at (default 1,000 / 10,000 / 100,000; BENCH_QUICK=1 for 1,000 / 10,000;
+   * `--scale N` for 1,000 / N).
+   */
   sizes: number[];
   quick: boolean;
 }
 
 export async function measure(
   fn: () => unknown | Promise<unknown>,
-  options: { timeMs?: number; iterations?: number } = {},
+  options: MeasureOptions = {},
 ): Promise<{ medianUs: number; p99Us: number; samples: number }> {
   // Start each measurement on a collected heap, so garbage left by the previous subject (another
   // store, another size) is not charged to this one. `npm run bench` runs node with --expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
-  const bench = new Bench({ time: options.timeMs ?? 500, iterations: options.iterations ?? 50, warmup: true });
+  const bench = new Bench({
+    time: options.timeMs ?? 500,
+    iterations: options.iterations ?? 50,
+    warmup: true,
+    ...(options.warmupIterations === undefined ? {} : { warmupIterations: options.warmupIterations, warmupTime: 0 }),
+  });
   bench.add('x', fn);
   await bench.run();
   const task = bench.tasks[0];

@@ -39,3 +39,18 @@ export function storeNameOf(store: TokenStore): string {
   const name = (store as { constructor?: { name?: string } }).constructor?.name;
   return name && name !== 'Object' ? name : 'TokenStore';
 }
+
+/**
+ * Optional: many new tokens written at once, for `ztoken migrate` into an empty store. The
+ * tokens carry their ids and are inserted in one transaction, only while the store holds exactly
+ * `expectedCount` tokens (0 for the first batch, then what the caller's batches wrote): it
+ * resolves false, having written nothing, when another writer changed the count (the caller then
+ * saves one token at a time, by the matching rules). All or nothing per call.
+ */
+export interface BulkInsertStore {
+  bulkInsert(tokens: readonly StoredToken[], expectedCount: number): Promise<boolean>;
+}
+
+export function supportsBulkInsert(store: TokenStore): store is TokenStore & BulkInsertStore {
+  return typeof (store as Partial<BulkInsertStore>).bulkInsert === 'function';
+}

@@ -5,15 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { TokenStore } from '../../src/store.js';
 import { ListStore } from '../../src/stores/list.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
 import { CLIENT, sampleToken } from '../../src/testing/index.js';
-import { tokenToRow } from '../../src/row.js';
 import type { BenchContext } from '../lib.js';
 import { seededRandom } from '../lib.js';
+import { numbered, seedSqliteFile } from '../lib-seed.js';
 
 export const benchToken = (i: number) =>
   sampleToken(`user${i}@zylker.com`, {
@@ -23,17 +22,6 @@ export const benchToken = (i: number) =>
 
 async function fill(store: TokenStore, count: number): Promise<void> {
   for (let i = 1; i <= count; i++) await store.saveToken({ ...benchToken(i), id: String(i) });
-}
-
-/** Fills a SQLite file fast: one transaction of plain INSERTs, then the store adds its indexes. */
-function fillSqliteFile(path: string, count: number): void {
-  new SQLiteStore({ path }).close();
-  const db = new Database(path);
-  const insert = db.prepare('INSERT INTO oauthtoken VALUES (?,?,?,?,?,?,?,?,?,?)');
-  db.transaction(() => {
-    for (let i = 1; i <= count; i++) insert.run(...tokenToRow({ ...benchToken(i), id: String(i) }));
-  })();
-  db.close();
 }
 
 async function measureStore(ctx: BenchContext, subject: string, store: TokenStore, count: number): Promise<void> {
@@ -82,7 +70,10 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
 
       const path = join(dir, `bench-${count}.db`);
-      fillSqliteFile(path, count);
+      seedSqliteFile(
+        path,
+        numbered(count, (i) => ({ ...benchToken(i), id: String(i) })),
+      );
       const sqlite = new SQLiteStore({ path });
       await measureStore(ctx, 'SQLiteStore (file, WAL)', sqlite, count);
       await sqlite.close();

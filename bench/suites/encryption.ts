@@ -10,14 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { FieldCipher } from '../../src/crypto/cipher.js';
 import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
-import { tokenToRow } from '../../src/row.js';
 import type { TokenStore } from '../../src/store.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
-import { COLUMN_NAMES, type OAuthToken, SECRET_FIELDS, type StoredToken } from '../../src/token.js';
+import type { OAuthToken, StoredToken } from '../../src/token.js';
 import { type BenchContext, seededRandom } from '../lib.js';
+import { encryptedToken, seedSqliteFile } from '../lib-seed.js';
 
 const SUITE = 'encryption';
 const CLIENT = { clientId: '1000.BENCHCLIENT0000000000000000000', clientSecret: '0123456789abcdef0123456789abcdef0123456789' };
@@ -50,17 +49,6 @@ function makeTokens(count: number): StoredToken[] {
   }));
 }
 
-/** Creates the table with SQLiteStore, then inserts every row in one transaction. */
-function fill(path: string, tokens: readonly StoredToken[], transform: (t: StoredToken) => StoredToken): void {
-  new SQLiteStore({ path }).close();
-  const db = new Database(path);
-  const insert = db.prepare(`INSERT INTO oauthtoken (${COLUMN_NAMES.join(', ')}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`);
-  db.transaction(() => {
-    for (const token of tokens) insert.run(...tokenToRow(transform(token)));
-  })();
-  db.close();
-}
-
 export async function run(ctx: BenchContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ztoken-bench-encryption-'));
   const keys = [{ id: 'bench', key: randomBytes(32) }];
@@ -70,12 +58,11 @@ export async function run(ctx: BenchContext): Promise<void> {
       const tokens = makeTokens(size);
       const plainPath = join(dir, `plain-${size}.db`);
       const encryptedPath = join(dir, `encrypted-${size}.db`);
-      fill(plainPath, tokens, (t) => t);
-      fill(encryptedPath, tokens, (t) => {
-        const out = { ...t };
-        for (const field of SECRET_FIELDS) out[field] = cipher.encrypt(field, t[field] as string);
-        return out;
-      });
+      seedSqliteFile(plainPath, tokens);
+      seedSqliteFile(
+        encryptedPath,
+        tokens.map((t) => encryptedToken(cipher, t)),
+      );
       const subjects: [string, TokenStore][] = [
         ['SQLiteStore', new SQLiteStore({ path: plainPath })],
         ['EncryptedStore(SQLiteStore)', new EncryptedStore(new SQLiteStore({ path: encryptedPath }), { keys })],

@@ -4,18 +4,16 @@
  * Targets: our findToken at most 5 µs at 100,000 tokens while the file is unchanged; our
  * saveToken at most 3x one file write.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tokenToRow } from '../../src/row.js';
 import { FileStore } from '../../src/stores/file.js';
 import { writeFileAtomicSync } from '../../src/stores/file/atomic-write.js';
-import { formatRow } from '../../src/stores/file/csv.js';
-import { TOKEN_FILE_HEADER } from '../../src/stores/file/token-file.js';
 import { CLIENT, sampleToken } from '../../src/testing/index.js';
 import type { OAuthToken, StoredToken } from '../../src/token.js';
 import { type BenchContext, seededRandom } from '../lib.js';
+import { numbered, seedTokenFile } from '../lib-seed.js';
 
 const SUITE = 'file';
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -27,12 +25,6 @@ const benchToken = (i: number): StoredToken => ({
     accessToken: `1000.${i.toString(16).padStart(32, '0')}.access`,
   }),
 });
-
-function writeTokenFile(path: string, count: number): void {
-  const lines = [TOKEN_FILE_HEADER];
-  for (let i = 1; i <= count; i++) lines.push(formatRow(tokenToRow(benchToken(i))));
-  writeFileSync(path, lines.join('\n'), { mode: 0o600 });
-}
 
 function summary(times: number[]): { medianUs: number; p99Us: number; samples: number } {
   const sorted = [...times].sort((a, b) => a - b);
@@ -109,7 +101,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   try {
     for (const count of ctx.sizes) {
       const path = join(dir, `ours-${count}.txt`);
-      writeTokenFile(path, count);
+      seedTokenFile(path, numbered(count, benchToken));
       const random = seededRandom(count);
       const pick = () => 1 + Math.floor(random() * count);
       const queries = Array.from({ length: 4096 }, () => {

@@ -94,7 +94,8 @@ function officialSdkBeside(): Beside | null {
   };
 }
 
-const engine: SqlBenchEngine = {
+/** The MySQL engine of the SQL suite (the scale suite loads and opens its stores through it too). */
+export const engine: SqlBenchEngine = {
   suite: SUITE,
   subject: 'DBStore',
   rawSubject: 'mysql2 pool (raw)',
@@ -106,6 +107,19 @@ const engine: SqlBenchEngine = {
     return {
       query: (sql, values) => pool.query(sql, values),
       prepared: (_name, sql, values) => pool.execute(sql, values as mysql.ExecuteValues[]),
+      transaction: async (statements) => {
+        const connection = await pool.getConnection();
+        try {
+          await connection.beginTransaction();
+          for (const [sql, values] of statements) await connection.query(sql, values);
+          await connection.commit();
+        } catch (error) {
+          await connection.rollback().catch(() => undefined);
+          throw error;
+        } finally {
+          connection.release();
+        }
+      },
       end: () => pool.end(),
     };
   },

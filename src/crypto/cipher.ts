@@ -10,7 +10,7 @@
  * plaintexts get the same IV only by a 96-bit collision, so GCM's nonce is never reused with
  * different data. docs/security.md explains what this leaks (equality of values).
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject, createSecretKey } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hash, hkdfSync, type KeyObject } from 'node:crypto';
 import { TokenStoreError } from '../errors.js';
 import { type OAuthToken, SECRET_FIELDS, type SecretField } from '../token.js';
 import { type EncryptionKey, parseKeys } from './keys.js';
@@ -26,7 +26,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 interface DerivedKey {
   id: string;
   encKey: KeyObject;
-  macKey: KeyObject;
+  macKey: HmacKey;
   prefix: string;
   aad: Record<SecretField, Buffer>;
   /** First cache slot of this key's encryptions (plaintext -> stored), one per field. */
@@ -106,6 +106,40 @@ class RecentResults {
   }
 }
 
+/**
+ * HMAC-SHA256 (RFC 2104) as two one-shot hashes over the key's precomputed pads: the same bytes
+ * as createHmac, without a native Hmac object per call (a cold encryption made one per field).
+ */
+class HmacKey {
+  readonly #inner: Buffer;
+  readonly #outer: Buffer;
+  constructor(key: Buffer) {
+    const BLOCK = 64; // SHA-256's block; a 32-byte key is zero-padded to it
+    this.#inner = Buffer.alloc(BLOCK, 0x36);
+    this.#outer = Buffer.alloc(BLOCK + 32, 0x5c);
+    for (let i = 0; i < key.length; i++) {
+      this.#inner[i] = 0x36 ^ (key[i] as number);
+      this.#outer[i] = 0x5c ^ (key[i] as number);
+    }
+  }
+  /**
+   * HMAC(key, field || 0x00 || text), and the UTF-8 bytes of `text` (written once, after the
+   * inner pad, for the cipher to reuse).
+   */
+  digest(field: string, text: string): { mac: Buffer; textBytes: Buffer } {
+    const inner = this.#inner;
+    const message = Buffer.allocUnsafe(inner.length + field.length + 1 + 3 * text.length);
+    inner.copy(message, 0);
+    let end = inner.length + message.write(field, inner.length, 'latin1');
+    message[end++] = 0;
+    const textStart = end;
+    end += message.write(text, end, 'utf8');
+    const outer = Buffer.from(this.#outer); // the pad, then room for the inner digest
+    hash('sha256', message.subarray(0, end), 'buffer').copy(outer, inner.length);
+    return { mac: hash('sha256', outer, 'buffer'), textBytes: message.subarray(textStart, end) };
+  }
+}
+
 /** Slot numbers of the cache: per field, one for decryptions, then one per key for encryptions. */
 const FIELD_SLOT = Object.fromEntries(SECRET_FIELDS.map((f, i) => [f, i])) as Record<SecretField, number>;
 
@@ -122,11 +156,11 @@ export class FieldCipher {
   constructor(keys: readonly EncryptionKey[], options: FieldCipherOptions = {}) {
     const parsed = parseKeys(keys, 'the encryption keys');
     for (const [index, { id, key }] of parsed.entries()) {
-      const derive = (info: string) => createSecretKey(Buffer.from(hkdfSync('sha256', key, HKDF_SALT, info, 32)));
+      const derive = (info: string) => Buffer.from(hkdfSync('sha256', key, HKDF_SALT, info, 32));
       const aad = Object.fromEntries(SECRET_FIELDS.map((f) => [f, Buffer.from(`${f}:${id}`)])) as Record<SecretField, Buffer>;
       const prefix = `${ENCRYPTED_PREFIX}${id}:`;
       const slot = SECRET_FIELDS.length * (index + 1);
-      this.#byId.set(id, { id, encKey: derive('enc'), macKey: derive('mac'), prefix, aad, slot });
+      this.#byId.set(id, { id, encKey: createSecretKey(derive('enc')), macKey: new HmacKey(derive('mac')), prefix, aad, slot });
     }
     this.#newestFirst = [...this.#byId.values()].reverse();
     this.newestFirstKeyIds = this.#newestFirst.map((key) => key.id);
@@ -158,12 +192,18 @@ export class FieldCipher {
         },
       );
     }
-    const iv = createHmac('sha256', key.macKey).update(`${field}\u0000${plaintext}`, 'utf8').digest().subarray(0, IV_BYTES);
+    const { mac, textBytes } = key.macKey.digest(field, plaintext);
+    const iv = mac.subarray(0, IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.encKey, iv);
     cipher.setAAD(key.aad[field]);
-    const body = cipher.update(plaintext, 'utf8');
+    const body = cipher.update(textBytes);
     cipher.final();
-    const stored = key.prefix + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    // iv || body || tag, in one buffer.
+    const out = Buffer.allocUnsafe(IV_BYTES + body.length + TAG_BYTES);
+    iv.copy(out, 0);
+    body.copy(out, IV_BYTES);
+    cipher.getAuthTag().copy(out, IV_BYTES + body.length);
+    const stored = key.prefix + out.toString('base64url');
     this.#cache.set(key.slot + FIELD_SLOT[field], plaintext, stored);
     this.#cache.set(FIELD_SLOT[field], stored, plaintext);
     return stored;

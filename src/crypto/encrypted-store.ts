@@ -7,7 +7,7 @@
  */
 import { TokenStoreError } from '../errors.js';
 import { refreshLockKey } from '../lock-keys.js';
-import { supportsLocking, type TokenStore } from '../store.js';
+import { supportsBulkInsert, supportsLocking, type TokenStore } from '../store.js';
 import { ClosedGuard } from '../stores/closed.js';
 import {
   type LookupField,
@@ -47,6 +47,8 @@ const isSecretField = (field: string): field is SecretField => SECRET.has(field)
 export class EncryptedStore implements TokenStore {
   readonly inner: TokenStore;
   readonly withLock?: <T>(key: string, ttlMs: number, fn: () => Promise<T>) => Promise<T>;
+  /** BulkInsertStore, when the inner store has it: the tokens are encrypted, then inserted by it. */
+  readonly bulkInsert?: (tokens: readonly StoredToken[], expectedCount: number) => Promise<boolean>;
   readonly #cipher: FieldCipher;
   readonly #guard = new ClosedGuard('EncryptedStore');
 
@@ -65,6 +67,13 @@ export class EncryptedStore implements TokenStore {
         return inner.withLock(key, ttlMs, fn);
       };
     }
+    if (supportsBulkInsert(inner)) {
+      this.bulkInsert = (tokens, expectedCount) => {
+        this.#guard.check();
+        const encrypted = tokens.map((token) => ({ ...this.#encryptToken(normalizeTokenForSave(token)), id: validateId(token.id) }));
+        return inner.bulkInsert(encrypted, expectedCount);
+      };
+    }
   }
 
   /** Configured key ids, oldest first; the last encrypts new writes. */
@@ -76,15 +85,19 @@ export class EncryptedStore implements TokenStore {
     this.#guard.check();
     const rule = lookupRuleOf(partial);
     if (!rule) return null;
-    const partials = this.#innerPartials(rule, partial);
-    for (const innerPartial of partials) {
+    let newest: OAuthToken | undefined;
+    let tried = 0;
+    // The forms are made one at a time: a row under the newest key (the usual case) costs one
+    // encryption, not one per configured key.
+    for (const innerPartial of this.#innerPartials(rule, partial)) {
+      newest ??= innerPartial;
+      tried++;
       const row = await this.inner.findToken(innerPartial);
       if (row) return this.#decryptToken(row, rule);
     }
     // Rows only move toward the newest key (saves, rotateKeys). One that moved while the older
     // forms were tried is under the newest key now: look there once more before saying "none".
-    const newest = partials.length > 1 ? partials[0] : undefined;
-    const moved = newest ? await this.inner.findToken(newest) : null;
+    const moved = newest && tried > 1 ? await this.inner.findToken(newest) : null;
     return moved ? this.#decryptToken(moved, rule) : null;
   }
 
@@ -169,11 +182,15 @@ export class EncryptedStore implements TokenStore {
 
   /**
    * The stored forms of a lookup, as partials for the inner store: the value (and the client
-   * secret that rules 3 and 4 require) under each key, newest first, then as plaintext.
+   * secret that rules 3 and 4 require) under each key, newest first, then as plaintext. Each is
+   * made when the one before found nothing.
    */
-  #innerPartials(rule: MatchRule, partial: OAuthToken): OAuthToken[] {
+  *#innerPartials(rule: MatchRule, partial: OAuthToken): Generator<OAuthToken> {
     const field = rule.field;
-    if (!isSecretField(field)) return [{ [field]: rule.value }];
+    if (!isSecretField(field)) {
+      yield { [field]: rule.value };
+      return;
+    }
     const { clientId, clientSecret } = partial;
     const under = (keyId: string | undefined): OAuthToken => {
       const form = (f: SecretField, v: string) => (keyId === undefined ? v : this.#cipher.encrypt(f, v, keyId));
@@ -184,10 +201,9 @@ export class EncryptedStore implements TokenStore {
         [field]: form(field, rule.value),
       };
     };
-    const partials = this.#cipher.newestFirstKeyIds.map(under);
+    for (const keyId of this.#cipher.newestFirstKeyIds) yield under(keyId);
     // A caller's value that looks encrypted is not a legacy plaintext: never match it as one.
-    if (!isEncryptedValue(rule.value)) partials.push(under(undefined));
-    return partials;
+    if (!isEncryptedValue(rule.value)) yield under(undefined);
   }
 
   /** The inner row (still encrypted) that a lookup of `value` in `field` finds, for saveToken. */

@@ -249,6 +249,19 @@ export class SQLiteStore implements TokenStore {
     return this.run('saveToken', () => save.immediate(), 'WRITE_FAILED');
   }
 
+  /** BulkInsertStore: one IMMEDIATE transaction of INSERTs, while the table holds `expectedCount` rows. */
+  async bulkInsert(tokens: readonly StoredToken[], expectedCount: number): Promise<boolean> {
+    this.guard.check();
+    const rows = tokens.map((input) => tokenToRow(tokenToStore(normalizeTokenForSave(input), validateId(input.id))));
+    const count = this.db.prepare(`SELECT COUNT(*) FROM ${this.sql.table}`).pluck();
+    const insertAll = this.db.transaction((): boolean => {
+      if (count.get() !== expectedCount) return false;
+      for (const row of rows) this.stmts.insert.run(...row);
+      return true;
+    });
+    return this.run('bulkInsert', () => insertAll.immediate(), 'WRITE_FAILED');
+  }
+
   async deleteToken(id: string): Promise<void> {
     this.guard.check();
     const valid = validateId(id, 'id', this.sql.layout.maxIdLength);

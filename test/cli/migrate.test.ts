@@ -162,7 +162,9 @@ describe('ztoken migrate', () => {
     await store.close();
 
     // Node itself (not the tsx wrapper), so the signals reach the CLI as they do in production.
-    const running = startCli(['migrate', '--from', from, '--to', to], { direct: true, timeoutMs: 30_000 });
+    // --no-bulk: one save per token, the path of stores without bulk insert (the bulk path stops
+    // between two transactions of 1,000 tokens instead).
+    const running = startCli(['migrate', '--from', from, '--to', to, '--no-bulk'], { direct: true, timeoutMs: 30_000 });
     await running.waitFor(/copied: 200\/2000/);
     // Freeze it, queue Ctrl-C, resume: the copy stops at its next pause, far before the end.
     process.kill(running.child.pid ?? 0, 'SIGSTOP');
@@ -188,6 +190,114 @@ describe('ztoken migrate', () => {
     expect(finish.stdout).toContain(`✓ Copied 2000 tokens: ${total - copied} new (0 with a new id), 0 updated, ${copied} already there`);
     expect(finish.stdout).toContain('✓ Verified: all 2000 source tokens are in the target, which now holds 2000 tokens');
   });
+});
+
+describe('ztoken migrate --dry-run and the bulk path', () => {
+  test.concurrent('--dry-run reports new, updated and unchanged tokens by id, redacted, and writes nothing', async () => {
+    const from = `sqlite:${join(temp.dir, 'dry-source.db')}`;
+    const toPath = join(temp.dir, 'dry-target.db');
+    const to = `sqlite:${toPath}`;
+    const source = await seed(from, sourceTokens(4)); // ids 1..6
+    // The target holds user1 with stale values (id 1), user2 exactly as in the source (id 2), and
+    // someone else at id 3 (so the source's token 3 needs a new id).
+    const user2 = source.find((t) => t.userName === 'user2@zylker.com') as StoredToken;
+    await seed(to, [
+      {
+        userName: 'user1@zylker.com',
+        clientId: CLIENT_ID,
+        clientSecret: secret('client', 98),
+        refreshToken: secret('stale', 9),
+        expiryTime: 1,
+      },
+      { ...user2, id: undefined },
+      { userName: 'other@zylker.com', refreshToken: secret('other', 9) },
+    ]);
+    const before = await contents(to);
+
+    const dry = await runCli(['migrate', '--from', from, '--to', to, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`Dry run: migrating 6 tokens from ${from} to ${to}`);
+    expect(dry.stdout).toContain(`Would copy 6 tokens: 4 new (1 with a new id), 1 updated, 1 already there; ${to} would hold 7 tokens.`);
+    expect(dry.stdout).toContain(
+      '  updated  token 1 (user1@zylker.com) from source token 1 (user1@zylker.com): clientSecret, refreshToken, accessToken, grantToken, expiryTime, redirectUrl, apiDomain',
+    );
+    expect(dry.stdout).toContain('  new      token 4 (user4@zylker.com) from source token 4 (user4@zylker.com)');
+    expect(dry.stdout).toMatch(
+      / {2}new {6}token 7 \(user3@zylker\.com\) from source token 3 \(user3@zylker\.com\) \(id 3 is taken in the target\)/,
+    );
+    expect(dry.stdout).not.toContain('token 2 (user2');
+    expect(dry.stdout).toContain('Dry run: nothing was written.');
+    expect(await contents(to)).toEqual(before);
+
+    // What it announced is what the real run does.
+    const real = await runCli(['migrate', '--from', from, '--to', to]);
+    expect(real.stdout).toContain('✓ Copied 6 tokens: 4 new (1 with a new id), 1 updated, 1 already there');
+    expect(real.stdout).toContain('which now holds 7 tokens');
+    expect((await contents(to)).find((t) => t.userName === 'user3@zylker.com')?.id).toBe('7');
+
+    // Into a store that does not exist: everything is new, and nothing is created.
+    const missing = join(temp.dir, 'dry-missing.db');
+    const none = await runCli(['migrate', '--from', from, '--to', `sqlite:${missing}`, '--dry-run']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('Would copy 6 tokens: 6 new (0 with a new id), 0 updated, 0 already there');
+    expect(none.stdout).toContain('the target does not exist yet; nothing was created');
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(missing)).toBe(false);
+  });
+});
+
+/** Migrates `from` into `bulkUrl` (empty: the bulk path) and into `oneByOneUrl` with --no-bulk; both must hold the same rows. */
+async function expectBulkLikeOneByOne(from: string, bulkUrl: string, oneByOneUrl: string): Promise<void> {
+  const [bulk, oneByOne] = [
+    await runCli(['migrate', '--from', from, '--to', bulkUrl], { timeoutMs: 60_000 }),
+    await runCli(['migrate', '--from', from, '--to', oneByOneUrl, '--no-bulk'], { timeoutMs: 60_000 }),
+  ];
+  expect(bulk.code).toBe(0);
+  expect(oneByOne.code).toBe(0);
+  const summary = (text: string) => /✓ Copied .*/.exec(text)?.[0];
+  expect(summary(bulk.stdout)).toBe(summary(oneByOne.stdout));
+  expect(bulk.stdout).toContain('✓ Verified: all');
+  const [a, b] = [await contents(bulkUrl), await contents(oneByOneUrl)];
+  expect(a.length).toBeGreaterThan(0);
+  expect(a).toEqual(b);
+  // A rerun into the bulk-filled store recognises every token.
+  const rerun = await runCli(['migrate', '--from', from, '--to', bulkUrl]);
+  expect(rerun.stdout).toMatch(/0 new \(0 with a new id\), 0 updated, \d+ already there/);
+}
+
+test.concurrent('the bulk path into an empty SQLite store gives the same rows as one save per token', async () => {
+  const from = `sqlite:${join(temp.dir, 'bulk-source.db')}`;
+  const store = new SQLiteStore({ path: join(temp.dir, 'bulk-source.db') });
+  // 2,500 tokens (three transactions) with ids that are not 1..n, beside the usual rule kinds.
+  await seed(from, sourceTokens(3));
+  for (let i = 0; i < 2_500; i++) {
+    await store.saveToken({
+      id: String(100 + 3 * i),
+      userName: `bulk${i}@zylker.com`,
+      clientId: CLIENT_ID,
+      refreshToken: secret('bulk', i),
+      expiryTime: i,
+    });
+  }
+  await store.close();
+  await expectBulkLikeOneByOne(from, `sqlite:${join(temp.dir, 'bulk-a.db')}`, `sqlite:${join(temp.dir, 'bulk-b.db')}`);
+});
+
+test.concurrent('bulkInsert writes nothing unless the store holds exactly the tokens the caller expects', async () => {
+  const store = new SQLiteStore({ path: join(temp.dir, 'bulk-guard.db') });
+  try {
+    const token = (i: number): StoredToken => ({ id: String(i), userName: `guard${i}@zylker.com`, refreshToken: secret('guard', i) });
+    expect(await store.bulkInsert([token(1), token(2)], 1)).toBe(false); // it holds 0
+    expect(await store.getTokens()).toEqual([]);
+    expect(await store.bulkInsert([token(1), token(2)], 0)).toBe(true);
+    expect(await store.bulkInsert([token(3)], 0)).toBe(false); // it holds 2 now
+    expect(await store.bulkInsert([token(3)], 2)).toBe(true);
+    // A duplicate id fails the whole transaction: nothing of it is written.
+    await expect(store.bulkInsert([token(4), token(3)], 3)).rejects.toThrow(/bulkInsert - SQLiteStore/);
+    expect((await store.getTokens()).map((t) => t.id)).toEqual(['1', '2', '3']);
+  } finally {
+    await store.close();
+  }
 });
 
 // Every other store that exists in this tree (others are writing them) and whose service runs.
@@ -259,6 +369,22 @@ describe.concurrent.each(others.filter((o) => o.enabled))('ztoken migrate with t
       await other.cleanup(url);
     }
   });
+
+  test.runIf(other.name === 'mysql' || other.name === 'postgres')(
+    'the bulk path gives the same rows as one save per token',
+    async () => {
+      const from = `sqlite:${join(temp.dir, `${uniqueName(other.name)}.db`)}`;
+      const [bulkUrl, oneByOneUrl] = [other.url(), other.url()];
+      try {
+        await seed(from, sourceTokens(300));
+        await expectBulkLikeOneByOne(from, bulkUrl, oneByOneUrl);
+      } finally {
+        await other.cleanup(bulkUrl);
+        await other.cleanup(oneByOneUrl);
+      }
+    },
+    120_000,
+  );
 });
 
 describe('ztoken migrate output', () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FieldCipher, isEncryptedValue, keyIdOf } from '../../src/crypto/cipher.js';
@@ -36,6 +36,32 @@ describe('FieldCipher', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('writes exactly the zt1 form that docs/security.md defines, so rows stored before still match a lookup', () => {
+    // The format, written from its definition with createHmac: the cipher's own HMAC (two
+    // one-shot hashes) must give the same bytes for every input, multi-byte text included.
+    const derive = (info: string) => Buffer.from(hkdfSync('sha256', keyBytes, 'zoho-token-store/zt1', info, 32));
+    const [encKey, macKey] = [derive('enc'), derive('mac')];
+    const reference = (field: string, plaintext: string) => {
+      const iv = createHmac('sha256', macKey).update(`${field}\u0000${plaintext}`, 'utf8').digest().subarray(0, 12);
+      const gcm = createCipheriv('aes-256-gcm', encKey, iv).setAAD(Buffer.from(`${field}:k1`));
+      const body = Buffer.concat([gcm.update(plaintext, 'utf8'), gcm.final()]);
+      return `zt1:k1:${Buffer.concat([iv, body, gcm.getAuthTag()]).toString('base64url')}`;
+    };
+    const cipher = cipherOf();
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 1400 })),
+        fc.constantFrom(...SECRET_FIELDS),
+        (plaintext, field) => {
+          fc.pre(!plaintext.includes('\u0000'));
+          expect(cipher.encrypt(field, plaintext)).toBe(reference(field, plaintext));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(cipher.encrypt('refreshToken', ZOHO_REFRESH)).toBe(reference('refreshToken', ZOHO_REFRESH));
   });
 
   it('keeps a 70-character Zoho token well under 255 characters, even with a 32-character key id', () => {

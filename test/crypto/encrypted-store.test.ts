@@ -288,6 +288,32 @@ describe('EncryptedStore', () => {
     expect(await store.getTokens()).toEqual([{ id: '1', accessToken: ZOHO('a2'), expiryTime: 5 }]);
   });
 
+  it('a value swapped into another field, or relabelled with another key id, fails its check', async () => {
+    const inner = new MemoryStore();
+    const store = new EncryptedStore(inner, { keys: [K1, K2] });
+    const saved = await store.saveToken({ ...sampleToken('swap@zylker.com'), grantToken: ZOHO('g') });
+    const row = (await inner.findTokenById(saved.id)) as StoredToken;
+    const fields = SECRET_FIELDS.filter((f) => row[f] !== undefined);
+    expect(fields).toEqual([...SECRET_FIELDS]);
+    for (const from of fields) {
+      for (const to of fields.filter((f) => f !== from)) {
+        // The row as an attacker with write access to the table leaves it: `to` holds `from`'s value.
+        await inner.saveToken({ ...row, [to]: row[from] });
+        const error = await errorOf(store.findTokenById(saved.id));
+        expect(error.reason).toBe('CRYPTO');
+        expect(error.field).toBe(to);
+        expect(error.message).toContain(`Cannot decrypt ${to} of token id ${saved.id}: authentication failed with key "k2"`);
+      }
+    }
+    // The same bytes labelled as encrypted under the other configured key: the AAD names the key.
+    const relabelled = (row.accessToken as string).replace(/^zt1:k2:/, 'zt1:k1:');
+    await inner.saveToken({ ...row, accessToken: relabelled });
+    expect((await errorOf(store.findTokenById(saved.id))).message).toContain('authentication failed with key "k1"');
+    // Put back as written, the row reads again.
+    await inner.saveToken(row);
+    expect(await store.findTokenById(saved.id)).toEqual(saved);
+  });
+
   it('a caller value that looks encrypted is never matched as a plaintext row', async () => {
     const inner = new MemoryStore();
     const store = new EncryptedStore(inner, { keys: [K1] });

@@ -210,6 +210,41 @@ export class AsyncSqlStore implements TokenStore {
     }
   }
 
+  /**
+   * BulkInsertStore: multi-row INSERTs in one transaction, under the insert lock that saveToken
+   * takes for a new row (no save inserts meanwhile), while the table holds `expectedCount` rows.
+   */
+  async bulkInsert(tokens: readonly StoredToken[], expectedCount: number): Promise<boolean> {
+    this.guard.check();
+    const stored = tokens.map((input) => tokenToStore(normalizeTokenForSave(input), validateId(input.id)));
+    const BATCH = 500; // 5,000 bound values per INSERT, far below either server's limit
+    const d = this.driver.dialect;
+    const values = (count: number) =>
+      Array.from({ length: count }, (_, r) => `(${COLUMN_NAMES.map((_, c) => d.param(r * COLUMN_NAMES.length + c + 1)).join(', ')})`).join(
+        ', ',
+      );
+    try {
+      const p = await this.prepared();
+      for (const token of stored) this.checkLengths(token, p.info);
+      return await this.driver.transaction(async (tx) => {
+        await tx.serialize(this.driver.insertLockName);
+        const [counted] = await tx.query(`SELECT COUNT(*) AS n FROM ${this.sql.table}`);
+        if (Number(counted?.n) !== expectedCount) return false;
+        for (let start = 0; start < stored.length; start += BATCH) {
+          const batch = stored.slice(start, start + BATCH);
+          await tx.query(`INSERT INTO ${this.sql.table} (${this.sql.columns}) VALUES ${values(batch.length)}`, batch.flatMap(tokenToRow));
+        }
+        return true;
+      });
+    } catch (error) {
+      if (error instanceof TokenStoreError) throw error;
+      const original = error instanceof CommitUncertainError ? error.original : error;
+      throw this.wrap(original, 'bulkInsert', 'WRITE_FAILED', stored.flatMap(secretsOf));
+    } finally {
+      this.maxIdCache = null;
+    }
+  }
+
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
     this.guard.check();
     validateLockArgs(key, ttlMs);
