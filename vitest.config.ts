@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  // examples/ import the package by name, as an app does; in the repository the name is the source.
+  resolve: {
+    alias: [
+      { find: /^zoho-token-store$/, replacement: src('index.ts') },
+      { find: /^zoho-token-store\/testing$/, replacement: src('testing/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],

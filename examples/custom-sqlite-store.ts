@@ -1,10 +1,13 @@
 /**
  * The seed article's CustomStoreSQLite, done right: bound parameters, one connection, the shared
- * matching and id rules, and update-else-insert in one transaction. About 60 lines; the conformance
- * kit (test/examples/custom-store.test.ts) proves it keeps the contract.
+ * matching and id rules, update-else-insert in one transaction, and close() by the CLOSED contract
+ * (ClosedGuard). About 70 lines; the conformance kit proves it keeps the contract. It imports the
+ * package by name, as an app does (in this repository, tsconfig paths and a vitest alias map the
+ * name to src/).
  */
 import Database from 'better-sqlite3';
 import {
+  ClosedGuard,
   compareIds,
   locateForSave,
   lookupRuleOf,
@@ -17,7 +20,7 @@ import {
   tokenToRow,
   tokenToStore,
   validateId,
-} from '../src/index.js';
+} from 'zoho-token-store';
 
 const COLUMNS = 'id, user_name, client_id, client_secret, refresh_token, access_token, grant_token, expiry_time, redirect_url, api_domain';
 const BY: Record<string, string> = {
@@ -30,6 +33,8 @@ const BY: Record<string, string> = {
 
 export class CustomStoreSQLite implements TokenStore {
   private readonly db: Database.Database;
+  // After close() every call fails with a TokenStoreError of reason 'CLOSED', as TokenStore requires.
+  private readonly guard = new ClosedGuard('CustomStoreSQLite');
 
   constructor(path = 'zohooauth.db') {
     this.db = new Database(path);
@@ -39,6 +44,7 @@ export class CustomStoreSQLite implements TokenStore {
   }
 
   private find(field: string, value: string): StoredToken | null {
+    this.guard.check();
     // Column names come from a fixed map, values are bound: no injection.
     const rows = this.db.prepare(`SELECT ${COLUMNS} FROM oauthtoken WHERE ${BY[field]} = ?`).raw(true).all(value) as string[][];
     const tokens = rows.map((row) => rowToToken(row, 'oauthtoken')).sort((a, b) => compareIds(a.id, b.id));
@@ -55,6 +61,7 @@ export class CustomStoreSQLite implements TokenStore {
   }
 
   async saveToken(input: OAuthToken): Promise<StoredToken> {
+    this.guard.check();
     const token = normalizeTokenForSave(input);
     return this.db
       .transaction(() => {
@@ -69,19 +76,22 @@ export class CustomStoreSQLite implements TokenStore {
   }
 
   async deleteToken(id: string): Promise<void> {
+    this.guard.check();
     this.db.prepare('DELETE FROM oauthtoken WHERE id = ?').run(validateId(id));
   }
 
   async getTokens(): Promise<StoredToken[]> {
+    this.guard.check();
     const rows = this.db.prepare(`SELECT ${COLUMNS} FROM oauthtoken`).raw(true).all() as string[][];
     return rows.map((row) => rowToToken(row, 'oauthtoken')).sort((a, b) => compareIds(a.id, b.id));
   }
 
   async deleteTokens(): Promise<void> {
+    this.guard.check();
     this.db.prepare('DELETE FROM oauthtoken').run();
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.guard.close()) this.db.close(); // a second close() does nothing
   }
 }

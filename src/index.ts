@@ -1,4 +1,6 @@
 /** zoho-token-store: public exports only. */
+// The public .d.ts names Node types (Buffer, NodeJS.ProcessEnv): load @types/node for the app, as TS 7 no longer does on its own.
+/// <reference types="node" preserve="true" />
 export {
   ReauthorizationRequiredError,
   TokenStoreError,
@@ -36,6 +38,7 @@ export {
 } from './token.js';
 export { rowToToken, type TokenRow, tokenToRow } from './row.js';
 export { type LockingTokenStore, supportsLocking, type TokenStore } from './store.js';
+export { ClosedGuard } from './stores/closed.js';
 export { MemoryStore } from './stores/memory.js';
 export { ListStore } from './stores/list.js';
 export { SQLiteStore, type SQLiteStoreOptions } from './stores/sqlite.js';
@@ -43,6 +46,7 @@ export { FileStore, type FileStoreOptions } from './stores/file.js';
 export { DBStore, type DBStoreOptions } from './stores/mysql.js';
 export { PostgresStore, type PostgresStoreOptions } from './stores/postgres.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis.js';
+export type { IoRedisOptions, RedisClientLike } from './stores/redis/public-types.js';
 export { EncryptedStore, type EncryptedStoreOptions } from './crypto/encrypted-store.js';
 export { type EncryptionKey, generateKey, KEYS_ENV_VAR, loadKeysFromEnv, loadKeysFromFile } from './crypto/keys.js';
 export {
@@ -75,4 +79,10 @@ export {
 } from './zoho/datacenter.js';
 export { type DataCenterUrlOverrides, type DataCenterUrls, type TokenLocation, ZohoHosts, type ZohoHostsOptions } from './zoho/hosts.js';
 export { apiBaseFor, PRODUCTS_LIST, type ZohoProduct } from './zoho/products.js';
-export { type Emulator, type EmulatorOptions, startEmulator } from './zoho/emulator/index.js';
+export {
+  DEFAULT_CLIENT as EMULATOR_CLIENT,
+  DEFAULT_USERS as EMULATOR_USERS,
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from './zoho/emulator/index.js';

@@ -7,7 +7,7 @@
  * withLock is `SET NX PX` with an owner (a retry that finds its own owner holds the lock),
  * released by compare-and-delete.
  */
-import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../errors.js';
 import type { TokenStore } from '../store.js';
 import {
@@ -31,6 +31,7 @@ import { hashPairs, hashToToken, indexKeysOf } from './redis/codec.js';
 import { CLUSTER_PROTOCOLS, clusterAddress, isCluster, openCluster, parseClusterUrl } from './redis/cluster.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, RedisConnection } from './redis/connection.js';
 import { DEFAULT_PREFIX, idScore, MAX_NUMERIC_ID, RedisKeyLayout } from './redis/layout.js';
+import type { IoRedisOptions, RedisClientLike } from './redis/public-types.js';
 import { ACQUIRE_LOCK_SCRIPT, DELETE_BATCH_SCRIPT, DELETE_SCRIPT, FIND_SCRIPT, RELEASE_LOCK_SCRIPT, SAVE_SCRIPT } from './redis/scripts.js';
 import type { StoreUrl } from './url-params.js';
 import { openNow } from './open-now.js';
@@ -45,15 +46,15 @@ export interface RedisStoreOptions {
   /** Prefix of every key: 1 to 64 letters, digits or `:_-.`. Default 'zoho:'. On a cluster it is the keys' hash tag. */
   prefix?: string;
   /** An ioredis client (Redis or Cluster) to use instead of opening one; close() then leaves it open. */
-  client?: Redis | Cluster;
+  client?: RedisClientLike;
   /** Extra ioredis Cluster options for the cluster the store opens from a `redis+cluster://` URL. */
-  clusterOptions?: ClusterOptions;
+  clusterOptions?: IoRedisOptions;
   /** How long a call waits for a (re)connection before failing with UNAVAILABLE. Default 5000 ms. */
   connectTimeoutMs?: number;
   /** How long one command may take (clients the store opens). Default 10000 ms. */
   commandTimeoutMs?: number;
   /** Extra ioredis options for the client the store opens (e.g. tls, connectionName). */
-  redisOptions?: RedisOptions;
+  redisOptions?: IoRedisOptions;
   /**
    * false: connect() (which openStore calls) fails with NOT_FOUND when the prefix holds no token.
    * Redis keeps no empty store, so "exists" means at least one token under the prefix. Default true.
@@ -98,9 +99,9 @@ export class RedisStore implements TokenStore {
                 connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
                 commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
                 maxRetriesPerRequest: 1,
-                ...options.redisOptions,
+                ...(options.redisOptions as RedisOptions | undefined),
               },
-              options.clusterOptions,
+              options.clusterOptions as ClusterOptions | undefined,
             ),
             ownsClient: true,
             address: clusterAddress(parseClusterUrl(options.url).nodes),

@@ -17,7 +17,10 @@ export interface ConformanceOptions {
   name: string;
   /** Makes an empty store; called before every test. */
   create: () => TokenStore | Promise<TokenStore>;
-  /** Called after every test with the store `create` made (default: store.close()). */
+  /**
+   * Called after every test with the store `create` made (default: store.close()). After the
+   * close() test it receives a store already closed; a CLOSED error from it is then ignored.
+   */
   cleanup?: (store: TokenStore) => void | Promise<void>;
   /**
    * Optional: every byte the store holds, as text (a file's content, a table dump). With it the
@@ -50,23 +53,46 @@ export interface ConformanceOptions {
   absentFields?: readonly TokenField[];
 }
 
-async function expectStoreError(promise: Promise<unknown>, reason: string, field?: string): Promise<TokenStoreError> {
+/**
+ * What a failed check breaks, for the failure message: the rule, and the helper of
+ * zoho-token-store that keeps it (docs/api.md), so a custom store's author knows what to call.
+ */
+const rule = (what: string, helper: string) => `${what} [the rule ${helper}() implements: see docs/api.md#${helper.toLowerCase()}]`;
+const LOOKUP = (what: string) => rule(`findToken: ${what}`, 'lookupRuleOf');
+const LOCATE = (what: string) => rule(`saveToken: ${what}`, 'locateForSave');
+const NEXT_ID = (what: string) => rule(what, 'nextId');
+const ORDER = (what: string) => rule(what, 'compareIds');
+const NORMALIZE = (what: string) => rule(what, 'normalizeTokenForSave');
+const VALID_ID = (what: string) => rule(what, 'validateId');
+const STORE = (what: string) => rule(what, 'tokenToStore');
+
+async function expectStoreError(call: () => unknown, reason: string, field?: string, what?: string): Promise<TokenStoreError> {
   let caught: unknown;
   try {
-    await promise;
+    await call(); // a synchronous throw counts too
   } catch (error) {
     caught = error;
   }
-  expect(caught, `expected a TokenStoreError (${reason})`).toBeInstanceOf(TokenStoreError);
+  const label =
+    what ??
+    (field === 'id'
+      ? VALID_ID('a bad id is refused with INVALID_ARGUMENT')
+      : reason === 'INVALID_TOKEN'
+        ? NORMALIZE('a bad token is refused with INVALID_TOKEN, naming the field')
+        : `expected a TokenStoreError (${reason})`);
+  expect(caught, `${label}: expected a TokenStoreError of reason ${reason}, got ${String(caught)}`).toBeInstanceOf(TokenStoreError);
   const error = caught as TokenStoreError;
-  expect(error.code).toBe('TOKEN_STORE');
-  expect(error.reason).toBe(reason);
+  expect(error.code, label).toBe('TOKEN_STORE');
+  expect(error.reason, label).toBe(reason);
   if (field) {
     expect(error.field).toBe(field);
     expect(error.message).toContain(field);
   }
   return error;
 }
+
+/** Why the lock tests skip: withLock is optional in TokenStore. */
+const NO_LOCK = 'the store has no withLock';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -84,12 +110,18 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
   const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => compareIds(a.id, b.id));
   describe(`TokenStore conformance: ${options.name}`, () => {
     let store: TokenStore;
+    let closedByTest = false;
     beforeEach(async () => {
       store = await options.create();
+      closedByTest = false;
     }, timeout);
     afterEach(async () => {
-      if (options.cleanup) await options.cleanup(store);
-      else await store.close();
+      try {
+        if (options.cleanup) await options.cleanup(store);
+        else await store.close();
+      } catch (error) {
+        if (!(closedByTest && error instanceof TokenStoreError && error.reason === 'CLOSED')) throw error;
+      }
     }, timeout);
 
     describe('an empty store', () => {
@@ -108,42 +140,53 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         it('gives new tokens distinct uuid v4 ids', async () => {
           const ids: string[] = [];
           for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
-          for (const id of ids) expect(id).toMatch(UUID_V4);
+          for (const id of ids) expect(id, NEXT_ID('a new token in a uuid table gets a uuid v4')).toMatch(UUID_V4);
           expect(new Set(ids).size).toBe(12);
-          expect((await store.getTokens()).map((t) => t.id)).toEqual([...ids].sort(compareIds));
+          expect((await store.getTokens()).map((t) => t.id), ORDER('getTokens orders by id')).toEqual([...ids].sort(compareIds));
         });
 
         it('makes a uuid even when numeric ids are stored, and keeps non-numeric ones', async () => {
           await store.saveToken(sampleToken('a', { id: '41' }));
           await store.saveToken(sampleToken('b', { id: 'custom' }));
-          expect((await store.saveToken(sampleToken('c'))).id).toMatch(UUID_V4);
+          expect((await store.saveToken(sampleToken('c'))).id, NEXT_ID('a uuid table makes uuids')).toMatch(UUID_V4);
           expect((await store.findTokenById('custom'))?.userName).toBe('b');
         });
       } else {
         it('gives new tokens decimal ids that count past 9 to 10 and beyond', async () => {
           const ids: string[] = [];
           for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
-          expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
-          expect((await store.getTokens()).map((t) => t.id)).toEqual(ids);
+          expect(ids, NEXT_ID('a new token gets the largest numeric id + 1 (9 is followed by 10)')).toEqual(
+            Array.from({ length: 12 }, (_, i) => String(i + 1)),
+          );
+          expect(
+            (await store.getTokens()).map((t) => t.id),
+            ORDER('getTokens orders by id, numerically'),
+          ).toEqual(ids);
         });
 
         it('follows the largest numeric id, ignoring non-numeric ones', async () => {
           await store.saveToken(sampleToken('a', { id: '41' }));
           await store.saveToken(sampleToken('b', { id: 'custom' }));
-          expect((await store.saveToken(sampleToken('c'))).id).toBe('42');
+          expect(
+            (await store.saveToken(sampleToken('c'))).id,
+            NEXT_ID('the next id follows the largest numeric id, ignoring "custom"'),
+          ).toBe('42');
           expect((await store.findTokenById('custom'))?.userName).toBe('b');
         });
       }
 
       it('keeps an id the caller chose for a new token', async () => {
         const saved = await store.saveToken(sampleToken('a', { id: '7' }));
-        expect(saved.id).toBe('7');
+        expect(saved.id, STORE('a new token keeps the id its caller chose')).toBe('7');
         expect((await store.findTokenById('7'))?.userName).toBe('a');
       });
 
       it('returns tokens ordered by id, numerically', async () => {
         for (const id of ['10', '2', '1', '33', '9']) await store.saveToken(sampleToken(`u${id}`, { id }));
-        expect((await store.getTokens()).map((t) => t.id)).toEqual(['1', '2', '9', '10', '33']);
+        expect(
+          (await store.getTokens()).map((t) => t.id),
+          ORDER('getTokens orders by id, numerically'),
+        ).toEqual(['1', '2', '9', '10', '33']);
       });
     });
 
@@ -166,47 +209,61 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
 
       it('1. finds by user name', async () => {
         const found = await store.findToken({ userName: 'alice@zylker.com' });
-        expect(found?.id).toBe(alice);
+        expect(found?.id, LOOKUP('rule 1, by user name')).toBe(alice);
         expect(found?.refreshToken).toBe('1000.refresh.alice@zylker.com.aaaabbbbccccdddd');
       });
 
       it('1. a user name wins: other fields are not consulted', async () => {
-        expect(await store.findToken({ userName: 'nobody', accessToken: '1000.access.nameless' })).toBeNull();
-        expect(await store.findToken({ userName: 'nobody', ...CLIENT, refreshToken: '1000.refresh.nameless' })).toBeNull();
+        const why = LOOKUP('rule 1, a user name wins and no other field is consulted');
+        expect(await store.findToken({ userName: 'nobody', accessToken: '1000.access.nameless' }), why).toBeNull();
+        expect(await store.findToken({ userName: 'nobody', ...CLIENT, refreshToken: '1000.refresh.nameless' }), why).toBeNull();
       });
 
       it('2. finds by access token when no client id or secret is given', async () => {
-        expect((await store.findToken({ accessToken: '1000.access.nameless' }))?.id).toBe(nameless);
+        expect(
+          (await store.findToken({ accessToken: '1000.access.nameless' }))?.id,
+          LOOKUP('rule 2, by access token without client id or secret'),
+        ).toBe(nameless);
       });
 
       it('2. the access-token rule does not apply with a client id or secret', async () => {
-        expect(await store.findToken({ accessToken: '1000.access.nameless', clientId: CLIENT.clientId })).toBeNull();
-        expect(await store.findToken({ accessToken: '1000.access.nameless', clientSecret: CLIENT.clientSecret })).toBeNull();
+        const why = LOOKUP('rule 2 does not apply with a client id or secret');
+        expect(await store.findToken({ accessToken: '1000.access.nameless', clientId: CLIENT.clientId }), why).toBeNull();
+        expect(await store.findToken({ accessToken: '1000.access.nameless', clientSecret: CLIENT.clientSecret }), why).toBeNull();
       });
 
       it('3. finds by grant token with client credentials', async () => {
-        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.nameless' }))?.id).toBe(nameless);
-        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' }))?.id).toBe(alice);
+        const why = LOOKUP('rule 3, by grant token with client id and secret');
+        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.nameless' }))?.id, why).toBe(nameless);
+        expect((await store.findToken({ ...CLIENT, grantToken: '1000.grant.alice' }))?.id, why).toBe(alice);
       });
 
       it('3. a grant token wins over a refresh token', async () => {
-        expect(await store.findToken({ ...CLIENT, grantToken: '1000.grant.unknown', refreshToken: '1000.refresh.nameless' })).toBeNull();
+        expect(
+          await store.findToken({ ...CLIENT, grantToken: '1000.grant.unknown', refreshToken: '1000.refresh.nameless' }),
+          LOOKUP('rule 3, a grant token wins over a refresh token'),
+        ).toBeNull();
       });
 
       it('4. finds by refresh token with client credentials', async () => {
-        expect((await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless' }))?.id).toBe(nameless);
+        expect(
+          (await store.findToken({ ...CLIENT, refreshToken: '1000.refresh.nameless' }))?.id,
+          LOOKUP('rule 4, by refresh token with client id and secret'),
+        ).toBe(nameless);
       });
 
       it('3-4. grant and refresh tokens need both client id and secret', async () => {
-        expect(await store.findToken({ refreshToken: '1000.refresh.nameless' })).toBeNull();
-        expect(await store.findToken({ clientId: CLIENT.clientId, refreshToken: '1000.refresh.nameless' })).toBeNull();
-        expect(await store.findToken({ grantToken: '1000.grant.nameless', clientSecret: CLIENT.clientSecret })).toBeNull();
+        const why = LOOKUP('rules 3-4 need both client id and secret');
+        expect(await store.findToken({ refreshToken: '1000.refresh.nameless' }), why).toBeNull();
+        expect(await store.findToken({ clientId: CLIENT.clientId, refreshToken: '1000.refresh.nameless' }), why).toBeNull();
+        expect(await store.findToken({ grantToken: '1000.grant.nameless', clientSecret: CLIENT.clientSecret }), why).toBeNull();
       });
 
       it('finds nothing when no rule applies or nothing matches', async () => {
-        expect(await store.findToken({})).toBeNull();
-        expect(await store.findToken({ ...CLIENT })).toBeNull();
-        expect(await store.findToken({ accessToken: '1000.access.unknown' })).toBeNull();
+        const why = LOOKUP('no rule applies, or nothing matches');
+        expect(await store.findToken({}), why).toBeNull();
+        expect(await store.findToken({ ...CLIENT }), why).toBeNull();
+        expect(await store.findToken({ accessToken: '1000.access.unknown' }), why).toBeNull();
       });
 
       it('ignores fields that matching does not read (a bad expiryTime, a long apiDomain)', async () => {
@@ -229,8 +286,8 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       it('updates by user name', async () => {
         const first = await store.saveToken(sampleToken('alice'));
         const second = await store.saveToken(sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 }));
-        expect(second.id).toBe(first.id);
-        expect(await store.getTokens()).toEqual([
+        expect(second.id, LOCATE('updates the row of the same user name')).toBe(first.id);
+        expect(await store.getTokens(), LOCATE('updates the row of the same user name')).toEqual([
           { ...kept(sampleToken('alice', { accessToken: '1000.access.new', expiryTime: 2 })), id: first.id },
         ]);
       });
@@ -238,7 +295,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       it('updates by access token when no client credentials are given', async () => {
         await store.saveToken({ accessToken: '1000.access.x', expiryTime: 1 });
         const saved = await store.saveToken({ accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' });
-        expect(await store.getTokens()).toEqual([
+        expect(await store.getTokens(), LOCATE('updates by access token when no client credentials are given')).toEqual([
           kept({ id: saved.id, accessToken: '1000.access.x', expiryTime: 5, apiDomain: 'https://www.zohoapis.eu' }),
         ]);
       });
@@ -247,23 +304,26 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         await store.saveToken({ ...CLIENT, grantToken: '1000.grant.g' });
         await store.saveToken({ ...CLIENT, grantToken: '1000.grant.g', refreshToken: '1000.refresh.r', accessToken: '1000.access.a' });
         const all = await store.getTokens();
-        expect(all).toHaveLength(1);
-        expect(all[0]?.refreshToken).toBe('1000.refresh.r');
+        expect(all, LOCATE('updates by grant token with client credentials')).toHaveLength(1);
+        expect(all[0]?.refreshToken, LOCATE('updates by grant token with client credentials')).toBe('1000.refresh.r');
       });
 
       it('updates by refresh token with client credentials', async () => {
         await store.saveToken({ ...CLIENT, refreshToken: '1000.refresh.r', accessToken: '1000.access.old' });
         await store.saveToken({ ...CLIENT, refreshToken: '1000.refresh.r', accessToken: '1000.access.new' });
         const all = await store.getTokens();
-        expect(all).toHaveLength(1);
-        expect(all[0]?.accessToken).toBe('1000.access.new');
+        expect(all, LOCATE('updates by refresh token with client credentials')).toHaveLength(1);
+        expect(all[0]?.accessToken, LOCATE('updates by refresh token with client credentials')).toBe('1000.access.new');
       });
 
       it('matches by id first, even when the user name changed', async () => {
         const alice = (await store.saveToken(sampleToken('alice'))).id;
         const bob = (await store.saveToken(sampleToken('bob'))).id;
         await store.saveToken(sampleToken('carol', { id: alice }));
-        expect((await store.getTokens()).map((t) => [t.id, t.userName])).toEqual(
+        expect(
+          (await store.getTokens()).map((t) => [t.id, t.userName]),
+          LOCATE('matches by id first'),
+        ).toEqual(
           byId([
             { id: alice, userName: 'carol' },
             { id: bob, userName: 'bob' },
@@ -274,8 +334,12 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       it('an unknown id falls back to the rules and keeps the stored id', async () => {
         const first = await store.saveToken(sampleToken('alice'));
         const saved = await store.saveToken(sampleToken('alice', { id: '99', accessToken: '1000.access.z' }));
-        expect(saved.id).toBe(first.id);
-        expect((await store.getTokens()).map((t) => [t.id, t.accessToken])).toEqual([[first.id, '1000.access.z']]);
+        const why = LOCATE('an unknown id falls back to the rules and keeps the stored id');
+        expect(saved.id, why).toBe(first.id);
+        expect(
+          (await store.getTokens()).map((t) => [t.id, t.accessToken]),
+          why,
+        ).toEqual([[first.id, '1000.access.z']]);
       });
 
       it('inserts when nothing matches, and keeps users apart', async () => {
@@ -283,73 +347,80 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         await store.saveToken(sampleToken('bob'));
         expect((await store.findToken({ userName: 'alice' }))?.accessToken).toBe('1000.access.alice.eeeeffff00001111');
         expect((await store.findToken({ userName: 'bob' }))?.accessToken).toBe('1000.access.bob.eeeeffff00001111');
-        expect(await store.getTokens()).toHaveLength(2);
+        expect(await store.getTokens(), LOCATE('inserts when nothing matches')).toHaveLength(2);
       });
 
       it('resolves to the token as stored, with its id', async () => {
         const saved = await store.saveToken(sampleToken('alice'));
-        expect(saved).toEqual({ id: uuids ? saved.id : '1', ...kept(sampleToken('alice')) });
-        expect(typeof saved.expiryTime).toBe('number');
+        expect(saved, STORE('saveToken resolves to the token as stored, with its id')).toEqual({
+          id: uuids ? saved.id : '1',
+          ...kept(sampleToken('alice')),
+        });
+        expect(typeof saved.expiryTime, NORMALIZE('expiryTime is a number')).toBe('number');
       });
 
       it('accepts expiryTime as Zoho stores it (a string of digits) and returns a number', async () => {
         const saved = await store.saveToken(sampleToken('alice', { expiryTime: '1767225600123' as unknown as number }));
-        expect(saved.expiryTime).toBe(1_767_225_600_123);
-        expect((await store.findTokenById(saved.id))?.expiryTime).toBe(1_767_225_600_123);
+        const why = NORMALIZE('an expiryTime of digits is saved as a number');
+        expect(saved.expiryTime, why).toBe(1_767_225_600_123);
+        expect((await store.findTokenById(saved.id))?.expiryTime, why).toBe(1_767_225_600_123);
       });
     });
 
     describe('bad input', () => {
       it('rejects a token with an id or user name but no grant, refresh or access token', async () => {
-        await expectStoreError(store.saveToken({ id: '5', ...CLIENT }), 'INVALID_TOKEN');
-        await expectStoreError(store.saveToken({ userName: 'alice', ...CLIENT }), 'INVALID_TOKEN');
+        await expectStoreError(() => store.saveToken({ id: '5', ...CLIENT }), 'INVALID_TOKEN');
+        await expectStoreError(() => store.saveToken({ userName: 'alice', ...CLIENT }), 'INVALID_TOKEN');
         expect(await store.getTokens()).toEqual([]);
       });
 
       it('rejects a non-object token', async () => {
         for (const bad of [null, undefined, 'token', 42, ['1']]) {
-          await expectStoreError(store.saveToken(bad as unknown as OAuthToken), 'INVALID_TOKEN');
-          await expectStoreError(store.findToken(bad as unknown as OAuthToken), 'INVALID_TOKEN');
+          await expectStoreError(() => store.saveToken(bad as unknown as OAuthToken), 'INVALID_TOKEN');
+          await expectStoreError(() => store.findToken(bad as unknown as OAuthToken), 'INVALID_TOKEN');
         }
       });
 
       it('rejects a non-numeric expiryTime, naming the field', async () => {
         await expectStoreError(
-          store.saveToken(sampleToken('a', { expiryTime: 'soon' as unknown as number })),
+          () => store.saveToken(sampleToken('a', { expiryTime: 'soon' as unknown as number })),
           'INVALID_TOKEN',
           'expiryTime',
         );
-        await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: Number.NaN })), 'INVALID_TOKEN', 'expiryTime');
-        await expectStoreError(store.saveToken(sampleToken('a', { expiryTime: -1 })), 'INVALID_TOKEN', 'expiryTime');
+        await expectStoreError(() => store.saveToken(sampleToken('a', { expiryTime: Number.NaN })), 'INVALID_TOKEN', 'expiryTime');
+        await expectStoreError(() => store.saveToken(sampleToken('a', { expiryTime: -1 })), 'INVALID_TOKEN', 'expiryTime');
       });
 
       it('rejects a field of the wrong type, naming it', async () => {
         await expectStoreError(
-          store.saveToken(sampleToken('a', { refreshToken: 12 as unknown as string })),
+          () => store.saveToken(sampleToken('a', { refreshToken: 12 as unknown as string })),
           'INVALID_TOKEN',
           'refreshToken',
         );
       });
 
       it('rejects an empty or malformed id', async () => {
-        await expectStoreError(store.findTokenById(''), 'INVALID_ARGUMENT', 'id');
-        await expectStoreError(store.deleteToken(''), 'INVALID_ARGUMENT', 'id');
-        await expectStoreError(store.findTokenById(7 as unknown as string), 'INVALID_ARGUMENT', 'id');
-        await expectStoreError(store.findTokenById('1'.repeat(maxIdLength + 1)), 'INVALID_ARGUMENT', 'id');
-        await expectStoreError(store.saveToken(sampleToken('a', { id: '' })), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(() => store.findTokenById(''), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(() => store.deleteToken(''), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(() => store.findTokenById(7 as unknown as string), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(() => store.findTokenById('1'.repeat(maxIdLength + 1)), 'INVALID_ARGUMENT', 'id');
+        await expectStoreError(() => store.saveToken(sampleToken('a', { id: '' })), 'INVALID_ARGUMENT', 'id');
       });
 
       it('a failed save leaves the stored row as it was', async () => {
         const before = await store.saveToken(sampleToken('alice'));
-        await expectStoreError(store.saveToken({ ...sampleToken('alice'), expiryTime: 'later' as unknown as number }), 'INVALID_TOKEN');
-        await expectStoreError(store.saveToken({ userName: 'alice', ...CLIENT }), 'INVALID_TOKEN');
+        await expectStoreError(
+          () => store.saveToken({ ...sampleToken('alice'), expiryTime: 'later' as unknown as number }),
+          'INVALID_TOKEN',
+        );
+        await expectStoreError(() => store.saveToken({ userName: 'alice', ...CLIENT }), 'INVALID_TOKEN');
         expect(await store.getTokens()).toEqual([before]);
       });
 
       it('error messages never contain a secret whole', async () => {
         const secret = '1000.topsecret.0123456789abcdef0123456789abcdef';
         const error = await expectStoreError(
-          store.saveToken({ userName: 'a', refreshToken: secret, expiryTime: 'x' as unknown as number }),
+          () => store.saveToken({ userName: 'a', refreshToken: secret, expiryTime: 'x' as unknown as number }),
           'INVALID_TOKEN',
         );
         expect(error.message).not.toContain(secret);
@@ -383,7 +454,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
             apiDomain: f('domain'),
           };
           if (options.refusesCommaValues && /[",\r\n]/.test(value)) {
-            await expectStoreError(store.saveToken(token), 'INVALID_TOKEN');
+            await expectStoreError(() => store.saveToken(token), 'INVALID_TOKEN');
             expect(await store.getTokens()).toEqual([]);
             return;
           }
@@ -478,9 +549,37 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
     }
 
+    describe('close()', () => {
+      it('after close() every call fails with reason CLOSED, and close() again resolves', async () => {
+        closedByTest = true;
+        await store.close();
+        const calls: Record<string, () => unknown> = {
+          findToken: () => store.findToken(sampleToken('alice')),
+          findTokenById: () => store.findTokenById('1'),
+          saveToken: () => store.saveToken(sampleToken('alice')),
+          deleteToken: () => store.deleteToken('1'),
+          getTokens: () => store.getTokens(),
+          deleteTokens: () => store.deleteTokens(),
+        };
+        const locking = supportsLocking(store) ? store : undefined;
+        let lockRan = false;
+        if (locking) calls.withLock = () => locking.withLock('conformance:closed', 1_000, async () => (lockRan = true));
+        for (const [method, call] of Object.entries(calls)) {
+          await expectStoreError(
+            call,
+            'CLOSED',
+            undefined,
+            rule(`${method} after close() must throw TokenStoreError('CLOSED')`, 'ClosedGuard'),
+          );
+        }
+        expect(lockRan, 'withLock after close() must not run its function').toBe(false);
+        await expect(store.close(), 'a second close() resolves (ClosedGuard.close() says whether to release)').resolves.toBeUndefined();
+      });
+    });
+
     describe('withLock (when supported)', () => {
       it('runs callers one at a time, returns the value and releases on error', async (ctx) => {
-        if (!supportsLocking(store)) return ctx.skip();
+        if (!supportsLocking(store)) return ctx.skip(NO_LOCK);
         const locking = store;
         let inside = 0;
         let overlap = false;
@@ -499,7 +598,7 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('a lock expires after its ttl, and only its owner releases it', async (ctx) => {
-        if (!supportsLocking(store)) return ctx.skip();
+        if (!supportsLocking(store)) return ctx.skip(NO_LOCK);
         const locking = store;
         const events: string[] = [];
         // A holds past its ttl; B takes the expired lock; A's late release must not free B's lock.
@@ -524,15 +623,10 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
       });
 
       it('rejects a bad key or ttl', async (ctx) => {
-        if (!supportsLocking(store)) return ctx.skip();
-        await expectStoreError(
-          store.withLock('', 1000, async () => 1),
-          'INVALID_ARGUMENT',
-        );
-        await expectStoreError(
-          store.withLock('k', 0, async () => 1),
-          'INVALID_ARGUMENT',
-        );
+        if (!supportsLocking(store)) return ctx.skip(NO_LOCK);
+        const locking = store;
+        await expectStoreError(() => locking.withLock('', 1000, async () => 1), 'INVALID_ARGUMENT');
+        await expectStoreError(() => locking.withLock('k', 0, async () => 1), 'INVALID_ARGUMENT');
       });
     });
 
@@ -594,7 +688,10 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
                       return [await outcomeOf(() => store.deleteTokens()), await outcomeOf(() => model.deleteTokens())];
                   }
                 })();
-                expect(actual, JSON.stringify(step)).toEqual(expected);
+                expect(
+                  actual,
+                  `${JSON.stringify(step)} differs from the reference model, which is lookupRuleOf, locateForSave, nextId and compareIds over an array (docs/api.md)`,
+                ).toEqual(expected);
               }
               expect(await store.getTokens()).toEqual(model.getTokens());
             }),
