@@ -80,7 +80,7 @@ export function readKeysFile(path: string, options: { allowMissing?: boolean } =
     throw keysError(`The keys file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   const file = json as Partial<KeysFileJson>;
-  if (!file || file.version !== 1 || !Array.isArray(file.keys)) throw keysError(`The keys file ${path} must be {"version":1,"keys":[...]}`);
+  if (file?.version !== 1 || !Array.isArray(file.keys)) throw keysError(`The keys file ${path} must be {"version":1,"keys":[...]}`);
   const keys = file.keys.map((entry, i) => parseEntry(entry, `${path}: keys[${i}]`));
   const names = new Set<string>();
   for (const key of keys) {

@@ -24,7 +24,9 @@ export interface AutoRefreshOptions {
 }
 
 /** One background attempt: ok when the store now holds a token valid beyond the window (refreshed here or elsewhere). */
-export type AutoRefreshResult = { tokenId: string; ok: true; expiryTime: number | undefined } | { tokenId: string; ok: false; error: Error };
+export type AutoRefreshResult =
+  | { tokenId: string; ok: true; expiryTime: number | undefined }
+  | { tokenId: string; ok: false; error: Error };
 
 /** What the refresher needs from its TokenManager (token-manager.ts passes these). */
 export interface AutoRefreshHooks {
@@ -76,7 +78,8 @@ export function startAutoRefresh(options: AutoRefreshOptions, hooks: AutoRefresh
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - hooks.now()));
     const timer = setTimeout(() => {
       timers.delete(id);
-      if (hooks.now() + 1 < at) schedule(id, at); // a wait longer than one timer allows
+      if (hooks.now() + 1 < at)
+        schedule(id, at); // a wait longer than one timer allows
       else track(refreshOne(id));
     }, delay);
     timer.unref();
@@ -102,7 +105,11 @@ export function startAutoRefresh(options: AutoRefreshOptions, hooks: AutoRefresh
       const expiry = after.expiryTime ?? 0;
       if (after.accessToken === before && expiry - hooks.now() <= aheadMs) {
         // Nothing new: throttled (kept the valid token) or Zoho unreachable. Try again later.
-        const error = new ZTokenError('AUTO_REFRESH', 'NO_NEW_TOKEN', `No new access token for token id ${id} yet (throttled or Zoho unreachable)`);
+        const error = new ZTokenError(
+          'AUTO_REFRESH',
+          'NO_NEW_TOKEN',
+          `No new access token for token id ${id} yet (throttled or Zoho unreachable)`,
+        );
         report({ tokenId: id, ok: false, error });
         schedule(id, backoff !== undefined && backoff > hooks.now() ? backoff : hooks.now() + retryMs);
         return;
