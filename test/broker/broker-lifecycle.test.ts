@@ -5,7 +5,9 @@
  * rereads the keys; bad bodies get 400/413; wrong keys are rate-limited; a non-loopback address
  * needs TLS or --insecure-http.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +183,76 @@ describe('broker lifecycle', () => {
     });
     expect(logs[0]).toMatchObject({ event: 'warning' });
     expect(String(logs[0]?.message)).toMatch(/plain HTTP on 0\.0\.0\.0/);
+    await broker.close();
+  });
+
+  it('with --tls-cert / --tls-key it serves HTTPS on a non-loopback address without a warning', async () => {
+    const cert = join(dir, 'cert.pem');
+    const tlsKey = join(dir, 'key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        tlsKey,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const logs: Record<string, unknown>[] = [];
+    const memory = new MemoryStore();
+    const tm = new TokenManager({
+      store: memory,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+      accountsUrl: emulator.url,
+      resolveUserName: false,
+      refreshSkewMs: 500,
+    });
+    const token = await tm.authorize({ grantToken: emulator.issueGrantToken({ userEmail: ALICE }), userName: ALICE });
+    const broker = await Broker.start({
+      manager: tm,
+      store: memory,
+      keys: new KeyRing(readKeysFile(keysFile)),
+      listen: { host: '0.0.0.0', port: 0 },
+      tls: { cert: readFileSync(cert), key: readFileSync(tlsKey) },
+      log: (line) => logs.push(line),
+    });
+    expect(broker.url).toMatch(/^https:/);
+    expect(logs.filter((l) => l.event === 'warning')).toEqual([]);
+    const port = new URL(broker.url).port;
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/v1/access-token',
+          method: 'POST',
+          ca: readFileSync(cert),
+          servername: 'localhost',
+          headers: { Authorization: `Bearer ${key}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += String(d)));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ userName: ALICE }));
+    });
+    expect(JSON.parse(body)).toMatchObject({ accessToken: token.accessToken, dataCenter: 'US' });
     await broker.close();
   });
 });
