@@ -16,6 +16,8 @@ import { registerPurge } from './commands/purge.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerRevoke } from './commands/revoke.js';
 import { registerRotateKey } from './commands/rotate-key.js';
+import { registerServe } from './commands/serve.js';
+import { registerServeKey } from './commands/serve-key.js';
 import { registerShow } from './commands/show.js';
 import { registerVerify } from './commands/verify.js';
 import { addGlobalOptions, applyGlobalOptions, CliRuntime } from './context.js';
@@ -67,6 +69,8 @@ export function buildProgram(cli: CliRuntime): Command {
   registerKeygen(program, cli);
   registerRotateKey(program, cli);
   registerEmulator(program, cli);
+  registerServe(program, cli);
+  registerServeKey(program, cli);
   program.addHelpText(
     'after',
     `

@@ -21,6 +21,7 @@ import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
 import { type DataCenter, type Environment, parseDataCenter } from '../zoho/datacenter.js';
 import { type DataCenterUrlOverrides, type TokenLocation, ZohoHosts } from '../zoho/hosts.js';
 import { organizationParameterOf, parseProduct, type ZohoProduct } from '../zoho/products.js';
+import { type AutoRefreshOptions, type StopAutoRefresh, startAutoRefresh } from './auto-refresh.js';
 import { type TokenEventInfo, type TokenManagerEvents, TypedEmitter } from './events.js';
 import { describeSelector, findBySelector, matchesSelector, sameIdentity, selectorKey, type TokenSelector } from './selector.js';
 import { scrubbingStore } from './scrubbing-store.js';
@@ -345,6 +346,31 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     return rejected !== undefined && (token === undefined || token.refreshToken === rejected);
   }
 
+  /**
+   * Refreshes every token of this client `aheadMs` before it expires, in the background, spread
+   * out, under the store's fleet lock (auto-refresh.ts). Returns the stop function.
+   */
+  startAutoRefresh(options: AutoRefreshOptions = {}): StopAutoRefresh {
+    return startAutoRefresh(options, {
+      now: this.now,
+      listTokens: async () => (await this.io.getTokens()).filter((token) => token.clientId === this.clientId),
+      refresh: (token, marginMs) => this.refreshOnce(token, null, marginMs),
+      backoffUntil: (id) => this.backoffUntil.get(id),
+      needsReauthorization: (id) => this.needsReauthorization(id),
+    });
+  }
+
+  /**
+   * An API call was refused with this access token (401 INVALID_TOKEN) somewhere else (a broker
+   * client): refresh once, unless the store already holds another one. Returns the current token.
+   */
+  async replaceRejected(selector: TokenSelector, accessToken: string): Promise<StoredToken> {
+    const token = await this.getToken(selector);
+    if (token.accessToken !== accessToken) return token;
+    this.rejectedAccess.add(accessToken);
+    return this.refreshOnce(token, accessToken);
+  }
+
   /** Drops every cached token (the store is untouched). */
   clearCache(): void {
     this.selectorIds.clear();
@@ -435,15 +461,15 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * One refresh per token id in this process. `rejected` is the access token an API call was
    * refused with: then refresh only if the store still holds that one; else only if expiring.
    */
-  private refreshOnce(token: StoredToken, rejected: string | null): Promise<StoredToken> {
+  private refreshOnce(token: StoredToken, rejected: string | null, marginMs = this.skewMs): Promise<StoredToken> {
     const running = this.inflight.get(token.id);
     if (running) return running;
-    const flight = this.refreshCoordinated(token, rejected).finally(() => this.inflight.delete(token.id));
+    const flight = this.refreshCoordinated(token, rejected, marginMs).finally(() => this.inflight.delete(token.id));
     this.inflight.set(token.id, flight);
     return flight;
   }
 
-  private async refreshCoordinated(token: StoredToken, rejected: string | null): Promise<StoredToken> {
+  private async refreshCoordinated(token: StoredToken, rejected: string | null, marginMs: number): Promise<StoredToken> {
     const id = token.id;
     const decideAndRefresh = async (): Promise<StoredToken> => {
       // Re-read after taking the lock: another process may have refreshed already.
@@ -453,7 +479,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         throw new TokenStoreError('NOT_FOUND', `Token id ${id} is no longer stored (deleted, revoked or replaced)`);
       }
       const stillNeeded =
-        rejected !== null ? current.accessToken === rejected || !current.accessToken : !this.usable(current, this.now(), this.skewMs);
+        rejected !== null ? current.accessToken === rejected || !current.accessToken : !this.usable(current, this.now(), marginMs);
       if (!stillNeeded) {
         this.remember(current);
         return current;
