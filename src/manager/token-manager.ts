@@ -18,6 +18,11 @@ import { grantLockKey, refreshLockKey } from '../lock-keys.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
+import {
+  type ClientCredentialsGrant,
+  encodeClientCredentialsGrant,
+  parseClientCredentialsGrant,
+} from '../zoho/client-credentials-grant.js';
 import { type DataCenter, type Environment, parseDataCenter } from '../zoho/datacenter.js';
 import { type DataCenterUrlOverrides, type TokenLocation, ZohoHosts } from '../zoho/hosts.js';
 import { organizationParameterOf, parseProduct, type ZohoProduct } from '../zoho/products.js';
@@ -35,7 +40,9 @@ export interface Logger {
 
 /** What Zoho's login redirect carries besides the code: the user's DC (`location`, `accounts-server`). */
 export interface AuthorizeInput {
-  grantToken: string;
+  grantToken?: string;
+  /** Self-client credentials instead of a grant token: an access token only, re-got on expiry. */
+  clientCredentials?: ClientCredentialsGrant;
   userName?: string;
   /** Zoho's `accounts-server` redirect parameter: the exchange goes there (if it is a Zoho server). */
   accountsServer?: string;
@@ -206,6 +213,16 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * all start with the same code do not spend it several times.
    */
   authorize(input: AuthorizeInput): Promise<StoredToken> {
+    if (input?.clientCredentials) {
+      let code: string;
+      try {
+        code = encodeClientCredentialsGrant(input.clientCredentials);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // The encoded grant is this token's identity: the stored row is found (and renewed) by it.
+      return this.getToken({ grantToken: code });
+    }
     if (!input || typeof input.grantToken !== 'string' || input.grantToken === '') {
       return Promise.reject(
         new TokenStoreError('INVALID_ARGUMENT', 'authorize needs a grantToken (the code from Zoho)', { field: 'grantToken' }),
@@ -395,7 +412,10 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       this.remember(existing, { grantToken: code });
       return existing;
     }
-    const grant = await this.accountsFor(dataCenter).exchangeGrant(code);
+    const selfClient = parseClientCredentialsGrant(code);
+    const grant = selfClient
+      ? await this.accountsFor(dataCenter).clientCredentials(selfClient.soid, selfClient.scopes)
+      : await this.accountsFor(dataCenter).exchangeGrant(code);
     // The answer's api_domain names the user's DC and wins; it is checked like any stored value.
     const apiDomain = grant.apiDomain ?? this.hosts.apiDomainOf(dataCenter);
     const where = this.hosts.locate(apiDomain);
@@ -478,7 +498,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     if (this.isRejected(token)) {
       throw new ReauthorizationRequiredError(`Token id ${token.id} needs a new authorization: Zoho rejected its refresh token`, token.id);
     }
-    if (!token.refreshToken) {
+    const selfClient = token.refreshToken ? null : parseClientCredentialsGrant(token.grantToken);
+    if (!token.refreshToken && !selfClient) {
       if (token.grantToken && !token.accessToken) return this.authorize({ grantToken: token.grantToken, userName: token.userName });
       this.rejectedRefresh.set(token.id, '');
       throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
@@ -487,7 +508,11 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const where = this.locate(token); // an untrusted host throws here, before any request
     let grant: TokenGrant;
     try {
-      grant = await this.accountsFor(where).refresh(token.refreshToken);
+      // A self-client token has no refresh token: the same client_credentials grant is asked again.
+      const accounts = this.accountsFor(where);
+      grant = selfClient
+        ? await accounts.clientCredentials(selfClient.soid, selfClient.scopes)
+        : await accounts.refresh(token.refreshToken ?? '');
     } catch (error) {
       return this.absorbRefreshFailure(token, error as Error, stillValid);
     }
