@@ -6,6 +6,8 @@
  */
 import { encryptedFieldsOf } from '../crypto/cipher.js';
 import {
+  GrantSpentError,
+  NoRefreshTokenError,
   ReauthorizationRequiredError,
   TokenStoreError,
   ZohoNetworkError,
@@ -391,6 +393,32 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     return false;
   }
 
+  /** The invalid_code answer to an exchange, with its likely causes and any stored token that already spent the code. */
+  private async spentGrant(code: string, error: ZohoOAuthError): Promise<GrantSpentError> {
+    const holder = (await this.io.getTokens()).find((t) => t.grantToken === code);
+    const already = holder
+      ? ` This grant token was already exchanged into stored token id ${holder.id}${holder.userName ? ` (${holder.userName})` : ''}: use that token instead.`
+      : '';
+    return new GrantSpentError(
+      error.status,
+      `Zoho rejected grant token ${redact(code)} (invalid_code): a grant token is valid for 3 minutes and for one use, so it has expired or was already used; generate a new one.${already}`,
+      holder?.id,
+      { cause: error },
+    );
+  }
+
+  /** An authorization URL that yields a refresh token: access_type=offline and prompt=consent. */
+  private loginUrlFor(dataCenter: DataCenter): string {
+    const url = new URL(`${this.accountsFor(dataCenter).accountsUrl}/oauth/v2/auth`);
+    url.searchParams.set('client_id', this.clientId);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('scope', 'ZohoCRM.modules.ALL');
+    url.searchParams.set('access_type', 'offline');
+    url.searchParams.set('prompt', 'consent');
+    if (this.redirectUrl) url.searchParams.set('redirect_uri', this.redirectUrl);
+    return url.toString();
+  }
+
   /** The DC named by Zoho's redirect (`accounts-server`, `location`), else the configured one. */
   private dataCenterOfRedirect(input: AuthorizeInput): DataCenter {
     const fromServer = input.accountsServer ? this.hosts.dataCenterOfAccountsServer(input.accountsServer) : undefined;
@@ -413,9 +441,23 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       return existing;
     }
     const selfClient = parseClientCredentialsGrant(code);
-    const grant = selfClient
-      ? await this.accountsFor(dataCenter).clientCredentials(selfClient.soid, selfClient.scopes)
-      : await this.accountsFor(dataCenter).exchangeGrant(code);
+    let grant: TokenGrant;
+    try {
+      grant = selfClient
+        ? await this.accountsFor(dataCenter).clientCredentials(selfClient.soid, selfClient.scopes)
+        : await this.accountsFor(dataCenter).exchangeGrant(code);
+    } catch (error) {
+      if (error instanceof ZohoOAuthError && error.zohoError === 'invalid_code' && !selfClient) throw await this.spentGrant(code, error);
+      throw error;
+    }
+    if (!selfClient && !grant.refreshToken) {
+      const url = this.loginUrlFor(dataCenter);
+      throw new NoRefreshTokenError(
+        `Zoho exchanged grant token ${redact(code)} but sent no refresh token, so the token could not be kept alive; nothing was stored. ` +
+          `Log in again with access_type=offline&prompt=consent, for example: ${url}`,
+        url,
+      );
+    }
     // The answer's api_domain names the user's DC and wins; it is checked like any stored value.
     const apiDomain = grant.apiDomain ?? this.hosts.apiDomainOf(dataCenter);
     const where = this.hosts.locate(apiDomain);
