@@ -100,6 +100,21 @@ const DEFAULT_SKEW_MS = 5 * 60_000;
  * refresh runs in the background; closer to expiry than this, callers wait for the refresh.
  */
 const MAX_GRACE_MS = 30_000;
+/**
+ * A refresh refused with invalid_client or invalid_code may mean a wrong DC (each DC knows only its
+ * own clients and tokens): the error says which accounts server was asked, for which DC.
+ */
+function withWhereAsked(error: Error, accountsUrl: string, where: TokenLocation): Error {
+  if (!(error instanceof ZohoOAuthError) || (error.zohoError !== 'invalid_client' && error.zohoError !== 'invalid_code')) return error;
+  return new ZohoOAuthError(
+    error.zohoError,
+    error.status,
+    `${error.message}. Asked accounts server ${accountsUrl}, the one of the token's data center ${where.dataCenter} (from its api domain ${where.apiDomain}); ` +
+      'if the client or token belongs to another data center, that DC answers this same error',
+    { cause: error },
+  );
+}
+
 /** Zoho's answers to a refresh token it no longer accepts (revoked, or displaced by a 21st). */
 const REJECTED_REFRESH = new Set(['invalid_code', 'invalid_token', 'invalid_grant']);
 
@@ -556,7 +571,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         ? await accounts.clientCredentials(selfClient.soid, selfClient.scopes)
         : await accounts.refresh(token.refreshToken ?? '');
     } catch (error) {
-      return this.absorbRefreshFailure(token, error as Error, stillValid);
+      return this.absorbRefreshFailure(token, withWhereAsked(error as Error, this.accountsFor(where).accountsUrl, where), stillValid);
     }
     if (grant.apiDomain) this.hosts.locate(grant.apiDomain);
     this.backoffUntil.delete(token.id);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrantSpentError, NoRefreshTokenError } from '../../src/errors.js';
+import { TokenManager } from '../../src/manager/token-manager.js';
 import { DEFAULT_CLIENT } from '../../src/zoho/emulator/index.js';
 import { setup } from './helpers.js';
 
@@ -63,5 +64,30 @@ describe('classic failures get explanatory errors', () => {
     expect(error).toBeInstanceOf(GrantSpentError);
     expect(error.existingTokenId).toBe(planted.id);
     expect(error.message).toContain(`stored token id ${planted.id}`);
+  });
+});
+
+describe('a refused refresh says where it asked', () => {
+  it('invalid_client names the accounts server asked and the token DC', async () => {
+    const { emulator, manager, store } = await setup();
+    try {
+      const code = emulator.issueGrantToken();
+      const token = await manager.authorize({ grantToken: code });
+      await store.saveToken({ ...token, clientSecret: 'wrong-secret-0000' });
+      emulator.clock.advance(3_600_001);
+      const other = new TokenManager({
+        store,
+        clientId: DEFAULT_CLIENT.clientId,
+        clientSecret: 'wrong-secret-0000',
+        accountsUrl: emulator.url,
+        now: () => emulator.clock.now(),
+      });
+      const error = (await other.getAccessToken({ id: token.id }).catch((e: unknown) => e)) as Error & { zohoError?: string };
+      expect(error.message).toMatch(/Asked accounts server http:\/\/127\.0\.0\.1:\d+/);
+      expect(error.message).toContain('data center US');
+      expect(error.message).not.toContain('wrong-secret-0000');
+    } finally {
+      await emulator.close();
+    }
   });
 });
