@@ -88,7 +88,9 @@ describe('ztoken token commands', () => {
     expect(wrongSecret.stderr).toContain('ztoken: error: Zoho rejected the client credentials (invalid_client)');
     expect(wrongSecret.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(unknownCode.code).toBe(1);
-    expect(unknownCode.stderr).toMatch(/Zoho rejected grant token .* \(invalid_code\): a grant token is valid for 3 minutes and for one use, so it has expired or was already used/);
+    expect(unknownCode.stderr).toMatch(
+      /Zoho rejected grant token .* \(invalid_code\): a grant token is valid for 3 minutes and for one use, so it has expired or was already used/,
+    );
     expect(noClientId.code).toBe(2);
     expect(noClientId.stderr).toContain('pass --client-id or set ZOHO_CLIENT_ID');
     expect(noSecret.code).toBe(2);
