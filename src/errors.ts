@@ -99,3 +99,26 @@ export class UntrustedHostError extends ZTokenError {
     this.host = host;
   }
 }
+
+/**
+ * A grant exchange answered no refresh token: the login asked for online access (Zoho's default)
+ * or the user had consented before without `prompt=consent`. Nothing was stored.
+ */
+export class NoRefreshTokenError extends ZTokenError {
+  /** An authorization URL with `access_type=offline&prompt=consent` to log in with instead. */
+  readonly loginUrl: string;
+  constructor(message: string, loginUrl: string) {
+    super('NO_REFRESH_TOKEN', 'NO_REFRESH_TOKEN', message);
+    this.loginUrl = loginUrl;
+  }
+}
+
+/** Zoho answered `invalid_code` to a grant exchange: the code expired (3 minutes) or was already used. */
+export class GrantSpentError extends ZohoOAuthError {
+  /** The stored token this grant was already exchanged into, when there is one. */
+  readonly existingTokenId: string | undefined;
+  constructor(status: number, message: string, existingTokenId: string | undefined, options?: { cause?: unknown }) {
+    super('invalid_code', status, message, options);
+    this.existingTokenId = existingTokenId;
+  }
+}

@@ -3,6 +3,7 @@
  * token", decided by token.ts isExpired, the one expiry rule), a shortened client id, and every
  * secret redacted, in tables and in JSON alike.
  */
+import { isClientCredentialsToken } from '../zoho/client-credentials-grant.js';
 import { InvalidArgumentError } from 'commander';
 import { UntrustedHostError } from '../errors.js';
 import { isExpired, type OAuthToken, redact, redactToken, type StoredToken } from '../token.js';
@@ -65,7 +66,13 @@ export function shortClientId(clientId: string | undefined): string {
 }
 
 /** The columns of `ztoken list` and the demo's table. */
-export const TOKEN_TABLE_HEAD = ['id', 'user', 'client', 'dc', 'api domain', 'expiry'];
+export const TOKEN_TABLE_HEAD = ['id', 'user', 'client', 'kind', 'dc', 'api domain', 'expiry'];
+
+/** What keeps a token alive: a refresh token, or a self-client client-credentials grant. */
+export function tokenKind(token: StoredToken): string {
+  if (isClientCredentialsToken(token)) return 'client-credentials';
+  return token.refreshToken ? 'refresh' : 'access-only';
+}
 
 /**
  * A token's data center in words, decided by the one rule of src/zoho/hosts.ts: `EU`,
@@ -93,6 +100,7 @@ export function tokenRow(
     token.id,
     token.userName ?? '-',
     shortClientId(token.clientId),
+    tokenKind(token),
     dataCenterLabel(token, hosts),
     token.apiDomain ?? '-',
     paint ? paint(status.state, status.text) : status.text,
@@ -105,6 +113,7 @@ export function tokenJson(token: StoredToken, now: number, hosts: ZohoHosts = DE
   return {
     ...redactToken(token),
     dataCenter: dataCenterLabel(token, hosts),
+    kind: tokenKind(token),
     expiresAt: token.expiryTime === undefined ? null : new Date(token.expiryTime).toISOString(),
     expiry: status.text,
     expiryState: status.state,

@@ -6,6 +6,8 @@
  */
 import { encryptedFieldsOf } from '../crypto/cipher.js';
 import {
+  GrantSpentError,
+  NoRefreshTokenError,
   ReauthorizationRequiredError,
   TokenStoreError,
   ZohoNetworkError,
@@ -18,6 +20,11 @@ import { grantLockKey, refreshLockKey } from '../lock-keys.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
+import {
+  type ClientCredentialsGrant,
+  encodeClientCredentialsGrant,
+  parseClientCredentialsGrant,
+} from '../zoho/client-credentials-grant.js';
 import { type DataCenter, type Environment, parseDataCenter } from '../zoho/datacenter.js';
 import { type DataCenterUrlOverrides, type TokenLocation, ZohoHosts } from '../zoho/hosts.js';
 import { organizationParameterOf, parseProduct, type ZohoProduct } from '../zoho/products.js';
@@ -36,7 +43,9 @@ export interface Logger {
 
 /** What Zoho's login redirect carries besides the code: the user's DC (`location`, `accounts-server`). */
 export interface AuthorizeInput {
-  grantToken: string;
+  grantToken?: string;
+  /** Self-client credentials instead of a grant token: an access token only, re-got on expiry. */
+  clientCredentials?: ClientCredentialsGrant;
   userName?: string;
   /** Zoho's `accounts-server` redirect parameter: the exchange goes there (if it is a Zoho server). */
   accountsServer?: string;
@@ -92,6 +101,21 @@ const DEFAULT_SKEW_MS = 5 * 60_000;
  * refresh runs in the background; closer to expiry than this, callers wait for the refresh.
  */
 const MAX_GRACE_MS = 30_000;
+/**
+ * A refresh refused with invalid_client or invalid_code may mean a wrong DC (each DC knows only its
+ * own clients and tokens): the error says which accounts server was asked, for which DC.
+ */
+function withWhereAsked(error: Error, accountsUrl: string, where: TokenLocation): Error {
+  if (!(error instanceof ZohoOAuthError) || (error.zohoError !== 'invalid_client' && error.zohoError !== 'invalid_code')) return error;
+  return new ZohoOAuthError(
+    error.zohoError,
+    error.status,
+    `${error.message}. Asked accounts server ${accountsUrl}, the one of the token's data center ${where.dataCenter} (from its api domain ${where.apiDomain}); ` +
+      'if the client or token belongs to another data center, that DC answers this same error',
+    { cause: error },
+  );
+}
+
 /** Zoho's answers to a refresh token it no longer accepts (revoked, or displaced by a 21st). */
 const REJECTED_REFRESH = new Set(['invalid_code', 'invalid_token', 'invalid_grant']);
 
@@ -207,6 +231,16 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
    * all start with the same code do not spend it several times.
    */
   authorize(input: AuthorizeInput): Promise<StoredToken> {
+    if (input?.clientCredentials) {
+      let code: string;
+      try {
+        code = encodeClientCredentialsGrant(input.clientCredentials);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // The encoded grant is this token's identity: the stored row is found (and renewed) by it.
+      return this.getToken({ grantToken: code });
+    }
     if (!input || typeof input.grantToken !== 'string' || input.grantToken === '') {
       return Promise.reject(
         new TokenStoreError('INVALID_ARGUMENT', 'authorize needs a grantToken (the code from Zoho)', { field: 'grantToken' }),
@@ -400,6 +434,32 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     return false;
   }
 
+  /** The invalid_code answer to an exchange, with its likely causes and any stored token that already spent the code. */
+  private async spentGrant(code: string, error: ZohoOAuthError): Promise<GrantSpentError> {
+    const holder = (await this.io.getTokens()).find((t) => t.grantToken === code);
+    const already = holder
+      ? ` This grant token was already exchanged into stored token id ${holder.id}${holder.userName ? ` (${holder.userName})` : ''}: use that token instead.`
+      : '';
+    return new GrantSpentError(
+      error.status,
+      `Zoho rejected grant token ${redact(code)} (invalid_code): a grant token is valid for 3 minutes and for one use, so it has expired or was already used; generate a new one.${already}`,
+      holder?.id,
+      { cause: error },
+    );
+  }
+
+  /** An authorization URL that yields a refresh token: access_type=offline and prompt=consent. */
+  private loginUrlFor(dataCenter: DataCenter): string {
+    const url = new URL(`${this.accountsFor(dataCenter).accountsUrl}/oauth/v2/auth`);
+    url.searchParams.set('client_id', this.clientId);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('scope', 'ZohoCRM.modules.ALL');
+    url.searchParams.set('access_type', 'offline');
+    url.searchParams.set('prompt', 'consent');
+    if (this.redirectUrl) url.searchParams.set('redirect_uri', this.redirectUrl);
+    return url.toString();
+  }
+
   /** The DC named by Zoho's redirect (`accounts-server`, `location`), else the configured one. */
   private dataCenterOfRedirect(input: AuthorizeInput): DataCenter {
     const fromServer = input.accountsServer ? this.hosts.dataCenterOfAccountsServer(input.accountsServer) : undefined;
@@ -421,7 +481,24 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       this.remember(existing, { grantToken: code });
       return existing;
     }
-    const grant = await this.accountsFor(dataCenter).exchangeGrant(code);
+    const selfClient = parseClientCredentialsGrant(code);
+    let grant: TokenGrant;
+    try {
+      grant = selfClient
+        ? await this.accountsFor(dataCenter).clientCredentials(selfClient.soid, selfClient.scopes)
+        : await this.accountsFor(dataCenter).exchangeGrant(code);
+    } catch (error) {
+      if (error instanceof ZohoOAuthError && error.zohoError === 'invalid_code' && !selfClient) throw await this.spentGrant(code, error);
+      throw error;
+    }
+    if (!selfClient && !grant.refreshToken) {
+      const url = this.loginUrlFor(dataCenter);
+      throw new NoRefreshTokenError(
+        `Zoho exchanged grant token ${redact(code)} but sent no refresh token, so the token could not be kept alive; nothing was stored. ` +
+          `Log in again with access_type=offline&prompt=consent, for example: ${url}`,
+        url,
+      );
+    }
     // The answer's api_domain names the user's DC and wins; it is checked like any stored value.
     const apiDomain = grant.apiDomain ?? this.hosts.apiDomainOf(dataCenter);
     const where = this.hosts.locate(apiDomain);
@@ -504,7 +581,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     if (this.isRejected(token)) {
       throw new ReauthorizationRequiredError(`Token id ${token.id} needs a new authorization: Zoho rejected its refresh token`, token.id);
     }
-    if (!token.refreshToken) {
+    const selfClient = token.refreshToken ? null : parseClientCredentialsGrant(token.grantToken);
+    if (!token.refreshToken && !selfClient) {
       if (token.grantToken && !token.accessToken) return this.authorize({ grantToken: token.grantToken, userName: token.userName });
       this.rejectedRefresh.set(token.id, '');
       throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
@@ -513,9 +591,13 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const where = this.locate(token); // an untrusted host throws here, before any request
     let grant: TokenGrant;
     try {
-      grant = await this.accountsFor(where).refresh(token.refreshToken);
+      // A self-client token has no refresh token: the same client_credentials grant is asked again.
+      const accounts = this.accountsFor(where);
+      grant = selfClient
+        ? await accounts.clientCredentials(selfClient.soid, selfClient.scopes)
+        : await accounts.refresh(token.refreshToken ?? '');
     } catch (error) {
-      return this.absorbRefreshFailure(token, error as Error, stillValid);
+      return this.absorbRefreshFailure(token, withWhereAsked(error as Error, this.accountsFor(where).accountsUrl, where), stillValid);
     }
     if (grant.apiDomain) this.hosts.locate(grant.apiDomain);
     this.backoffUntil.delete(token.id);

@@ -108,6 +108,22 @@ export class AccountsClient {
     return this.#toGrant(status, body, [refreshToken], 'refresh');
   }
 
+  /**
+   * Self-client `client_credentials` grant: an access token for `soid` (`ZohoCRM.<org id>`) and
+   * scopes, with no refresh token. Repeated whenever the access token expires.
+   */
+  async clientCredentials(soid: string, scopes: string[]): Promise<TokenGrant> {
+    const params = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: this.clientId,
+      client_secret: this.#clientSecret,
+      soid,
+      scope: scopes.join(','),
+    });
+    const { status, body } = await this.#post(this.tokenUrl, params, [], 'refresh');
+    return this.#toGrant(status, body, [], 'refresh');
+  }
+
   /** Revokes a refresh token (and the access tokens made from it) at Zoho. */
   async revoke(refreshToken: string): Promise<void> {
     requireSecretArg(refreshToken, 'refresh token');

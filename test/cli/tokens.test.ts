@@ -88,7 +88,9 @@ describe('ztoken token commands', () => {
     expect(wrongSecret.stderr).toContain('ztoken: error: Zoho rejected the client credentials (invalid_client)');
     expect(wrongSecret.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(unknownCode.code).toBe(1);
-    expect(unknownCode.stderr).toContain('Zoho rejected the grant token (invalid_code): it is unknown, already used or expired');
+    expect(unknownCode.stderr).toMatch(
+      /Zoho rejected grant token .* \(invalid_code\): a grant token is valid for 3 minutes and for one use, so it has expired or was already used/,
+    );
     expect(noClientId.code).toBe(2);
     expect(noClientId.stderr).toContain('pass --client-id or set ZOHO_CLIENT_ID');
     expect(noSecret.code).toBe(2);
@@ -119,12 +121,12 @@ describe('ztoken token commands', () => {
     ]);
     expect(table.code).toBe(0);
     const lines = table.stdout.split('\n');
-    expect(lines[1]).toMatch(/│ id +│ user +│ client +│ dc +│ api domain +│ expiry +│/);
+    expect(lines[1]).toMatch(/│ id +│ user +│ client +│ kind +│ dc +│ api domain +│ expiry +│/);
     for (const user of [ALICE, BOB, CAROL]) {
       const row = lines.find((line) => line.includes(user));
       expect(row).toMatch(
         new RegExp(
-          `│ ${users[user]?.id} +│ ${user.replace(/\./g, '\\.')} +│ 1000\\.CLIT…[0-9A-F]{4} │ US +│ ${emulator.url.replace(/[.\\/]/g, '\\$&')} │ valid (59m|1h) +│`,
+          `│ ${users[user]?.id} +│ ${user.replace(/\./g, '\\.')} +│ 1000\\.CLIT…[0-9A-F]{4} │ refresh +│ US +│ ${emulator.url.replace(/[.\\/]/g, '\\$&')} │ valid (59m|1h) +│`,
         ),
       );
     }

@@ -90,6 +90,8 @@ export interface EmulatorCounters {
   revocations: number;
   /** Grant codes issued (self-client, /oauth/v2/auth, admin endpoint). */
   grantsIssued: number;
+  /** Access tokens issued by the self-client `client_credentials` grant. */
+  clientCredentialsGrants: number;
 }
 
 interface ClientRecord {
@@ -156,6 +158,7 @@ function emptyCounters(): EmulatorCounters {
     apiRejected: 0,
     revocations: 0,
     grantsIssued: 0,
+    clientCredentialsGrants: 0,
   };
 }
 
@@ -329,9 +332,12 @@ export class EmulatorState {
   token(params: Record<string, string>): TokenOutcome {
     this.#counters.tokenRequests++;
     const grantType = params.grant_type;
-    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return this.#reject('unsupported_grant_type');
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token' && grantType !== 'client_credentials') {
+      return this.#reject('unsupported_grant_type');
+    }
     const client = params.client_id ? this.#clients.get(params.client_id) : undefined;
     if (!client || client.clientSecret !== params.client_secret) return this.#reject('invalid_client');
+    if (grantType === 'client_credentials') return this.#clientCredentials(client, params);
     return grantType === 'authorization_code' ? this.#exchange(client, params) : this.#refreshGrant(client, params);
   }
 
@@ -384,6 +390,18 @@ export class EmulatorState {
     const byToken = this.#counters.refreshesByToken;
     byToken[refresh.handle] = (byToken[refresh.handle] ?? 0) + 1;
     return { ok: true, body: this.#successBody({ access_token: accessToken }) };
+  }
+
+  /** Self-client credentials: `soid=ZohoCRM.<org>` and scopes give an access token only (no refresh token). */
+  #clientCredentials(client: ClientRecord, params: Record<string, string>): TokenOutcome {
+    const soid = params.soid ?? '';
+    if (!/^Zoho[A-Za-z]+\.[0-9A-Za-z_-]+$/.test(soid)) return this.#reject('missing_org_info');
+    const scope = (params.scope ?? '').trim();
+    if (scope === '') return this.#reject('invalid_scope');
+    const now = this.clock.now();
+    const accessToken = this.#newAccessToken(client.clientId, this.userFor(undefined), scope, null, now);
+    this.#counters.clientCredentialsGrants++;
+    return { ok: true, body: this.#successBody({ access_token: accessToken, scope }) };
   }
 
   #successBody(tokens: Record<string, string | number>): Record<string, string | number> {
