@@ -142,7 +142,10 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
           for (let i = 0; i < 12; i++) ids.push((await store.saveToken(sampleToken(`user${i}@zylker.com`))).id);
           for (const id of ids) expect(id, NEXT_ID('a new token in a uuid table gets a uuid v4')).toMatch(UUID_V4);
           expect(new Set(ids).size).toBe(12);
-          expect((await store.getTokens()).map((t) => t.id), ORDER('getTokens orders by id')).toEqual([...ids].sort(compareIds));
+          expect(
+            (await store.getTokens()).map((t) => t.id),
+            ORDER('getTokens orders by id'),
+          ).toEqual([...ids].sort(compareIds));
         });
 
         it('makes a uuid even when numeric ids are stored, and keeps non-numeric ones', async () => {

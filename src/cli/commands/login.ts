@@ -16,7 +16,6 @@ import {
   addExamples,
   addStoreOption,
   type ClientFlags,
-  type ClientSettings,
   type CliRuntime,
   createManager,
   openCliStore,
