@@ -48,7 +48,7 @@ describe('ztoken demo', () => {
     expect(out).toMatch(
       /eva@zylker\.eu:800555111 lives in the EU data center: exchanged at the EU accounts server, CRM called at the EU API \(HTTP 200\)/,
     );
-    expect(out).toMatch(/│ eva@zylker\.eu:800555111 +│ [^│]+│ EU +│/);
+    expect(out).toMatch(/│ eva@zylker\.eu:800555111 +│ [^│]+│ refresh +│ EU +│/);
     expect(out).toMatch(/EU data center \(Eva\) +token endpoint 1 \(1 exchanges, 0 refreshes\), CRM API calls 3/);
 
     // What it left: Alice and Eva, with their secrets (which the output must not show whole).

@@ -79,7 +79,7 @@ describe('store URLs', () => {
     ]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain(
-      'Unknown parameter ?tabel= in the sqlite: store URL (did you mean ?table=?); sqlite: URLs take ?table= ?busyTimeoutMs= ?encrypt=',
+      'Unknown parameter ?tabel= in the sqlite: store URL (did you mean ?table=?); sqlite: URLs take ?table= ?layout= ?busyTimeoutMs= ?encrypt=',
     );
     expect(typo.stdout).toBe('');
     expect(pg.code).toBe(2);

@@ -32,7 +32,7 @@ describe('unknown URL parameters', () => {
     const error = await refusal(openStore(`sqlite:${path}?tabel=foo`));
     expect(error.reason).toBe('INVALID_ARGUMENT');
     expect(error.message).toBe(
-      'Unknown parameter ?tabel= in the sqlite: store URL (did you mean ?table=?); sqlite: URLs take ?table= ?busyTimeoutMs= ?encrypt=',
+      'Unknown parameter ?tabel= in the sqlite: store URL (did you mean ?table=?); sqlite: URLs take ?table= ?layout= ?busyTimeoutMs= ?encrypt=',
     );
     expect(existsSync(path)).toBe(false);
     expect((await refusal(openStore(`file:${join(dir, 't.txt')}?lockstale=5`))).message).toMatch(

@@ -291,6 +291,7 @@ describe('clock and counters', () => {
     expect(emu.counters).toEqual({
       tokenRequests: 0,
       grantExchanges: 0,
+      clientCredentialsGrants: 0,
       refreshes: 0,
       refreshesByToken: {},
       throttled: 0,
