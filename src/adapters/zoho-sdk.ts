@@ -1,38 +1,51 @@
 /**
- * `zohoSdkStore(store)`: any of our TokenStores as the official `@zohocrm/typescript-sdk-8.0`'s
- * TokenStore, for `new InitializeBuilder().store(zohoSdkStore(store))`.
+ * `zohoSdkStore(store)`: any of our TokenStores as the token store of whichever official Zoho
+ * Node/TypeScript SDK the application runs: zcrmsdk 1.x, @zohocrm/nodejs-sdk-2.0/7.0/8.0, or
+ * @zohocrm/typescript-sdk-2.0/2.1/6.0/7.0/8.0 (families/, one small descriptor each).
  *
- * The SDK calls its store with its own OAuthToken objects and expects (read from its FileStore
- * and DBStore): `findToken(token)` fills the token it is given from the matching row and returns
- * it, or null; `findTokenById(id)` returns a new SDK OAuthToken and throws "Given ID is invalid"
- * for an unknown id; `saveToken(token)` keeps the stored values of fields the token lacks and
- * sets the id on the token; `getTokens()` returns SDK OAuthTokens. Matching, ids and validation
- * stay in the wrapped store (src/token.ts rules); every failure reaches the SDK as its
- * SDKException with code 'TOKEN_STORE' and our TokenStoreError as the cause.
+ * The SDK calls its store with its own token objects and expects its own classes back (read from
+ * its FileStore and DBStore); the JS SDKs also check `store instanceof` their TokenStore, so the
+ * adapter is built on the very copy of the SDK the application runs (zoho-sdk/locate.ts).
  */
 import { TokenStoreError } from '../errors.js';
 import { storeNameOf, type TokenStore } from '../store.js';
-import { asSdkToken, fillSdkToken, fromSdkToken, secretsOfSdkToken, toSdkToken } from './zoho-sdk/convert.js';
-import { loadSdkClasses, type SdkClasses, type SdkOAuthToken } from './zoho-sdk/sdk-classes.js';
-import { GIVEN_ID_IS_INVALID, sdkException, toSdkException } from './zoho-sdk/sdk-errors.js';
+import { adapterMethods } from './zoho-sdk/core.js';
+import type { ZohoSdkFamilyName } from './zoho-sdk/families/types.js';
+import { type LocateOptions, locateSdk, locateSdkAsync } from './zoho-sdk/locate.js';
+import type { SdkClasses, SdkOAuthToken } from './zoho-sdk/sdk-classes.js';
 
+export { SDK_FAMILIES } from './zoho-sdk/families/index.js';
+export type { SdkFamily, ZohoSdkFamilyName } from './zoho-sdk/families/types.js';
 export { SDK_PACKAGE, type SdkOAuthToken, type SdkUserSignature } from './zoho-sdk/sdk-classes.js';
 export { GIVEN_ID_IS_INVALID, SDK_TOKEN_STORE_CODE } from './zoho-sdk/sdk-errors.js';
 
 export interface ZohoSdkStoreOptions {
   /**
-   * Where to look for the installed SDK: a file path or URL inside the application (e.g.
-   * `import.meta.url`). Default: next to this package, then the current directory. The adapter
-   * must use the same copy of the SDK as the application, because the SDK checks its tokens
-   * with `instanceof`.
+   * The official SDK module itself (`require('@zohocrm/typescript-sdk-8.0')`,
+   * `import * as ZOHOCRMSDK from '@zohocrm/nodejs-sdk-8.0'`, or `require('zcrmsdk')`).
+   */
+  sdk?: unknown;
+  /**
+   * Where to look for the installed SDK when `sdk` is not given: a file, directory or URL inside
+   * the application (e.g. `import.meta.url`, `__filename`). Default: the current directory. The
+   * adapter must use the application's copy of the SDK, because the SDK checks with `instanceof`.
    */
   resolveFrom?: string | URL;
+  /** Which family to use when several SDKs are installed; with `sdk`, a check that it is this one. */
+  family?: ZohoSdkFamilyName;
   /** The store's name in error messages. Default `zohoSdkStore(<store class>)`. */
   name?: string;
 }
 
-/** The SDK's TokenStore interface, implemented over one of our stores. */
-export interface ZohoSdkTokenStore {
+interface AdapterBase {
+  /** The wrapped store (close it yourself; the SDK never closes its store). */
+  readonly store: TokenStore;
+  /** The SDK family the adapter serves. */
+  readonly family: ZohoSdkFamilyName;
+}
+
+/** The TokenStore of typescript-sdk 6/7/8 and nodejs-sdk 7/8. */
+export interface ZohoSdkTokenStore extends AdapterBase {
   /** Fills the given SDK token from the matching stored token and returns it; null if none matches. */
   findToken(token: object): Promise<SdkOAuthToken | null>;
   /** A new SDK token for the id; an unknown id throws SDKException "Given ID is invalid". */
@@ -44,71 +57,68 @@ export interface ZohoSdkTokenStore {
   /** Every stored token as an SDK OAuthToken, ordered by id. */
   getTokens(): Promise<SdkOAuthToken[]>;
   deleteTokens(): Promise<void>;
-  /** The wrapped store (close it yourself; the SDK never closes its store). */
-  readonly store: TokenStore;
 }
 
-export function zohoSdkStore(store: TokenStore, options: ZohoSdkStoreOptions = {}): ZohoSdkTokenStore {
+/** The TokenStore of typescript-sdk 2.0/2.1, nodejs-sdk 2.0 and zcrmsdk 1.x (no getTokenById on zcrmsdk). */
+export interface ZohoSdkLegacyTokenStore extends AdapterBase {
+  /** Fills the given SDK token from the row matching the user and token; null if none matches. */
+  getToken(user: object, token: object): Promise<object | null>;
+  /** Fills the given SDK token from the row with this id; an unknown id throws "Given ID is invalid". */
+  getTokenById?(id: string, token: object): Promise<object>;
+  /** Saves the token as the user's and sets the store's id on it. */
+  saveToken(user: object, token: object): Promise<void>;
+  /** Deletes the row matching the token; none matching is not an error. */
+  deleteToken(token: object): Promise<void>;
+  getTokens(): Promise<object[]>;
+  deleteTokens(): Promise<void>;
+}
+
+export type ZohoSdkLegacyFamily = 'zcrmsdk-1' | 'nodejs-2' | 'ts-2' | 'ts-2.1';
+
+function checkStore(store: TokenStore): void {
   if (typeof store !== 'object' || store === null || typeof store.findToken !== 'function' || typeof store.saveToken !== 'function') {
     throw new TokenStoreError('INVALID_ARGUMENT', 'zohoSdkStore needs a TokenStore (e.g. new SQLiteStore()) as its first argument');
   }
-  const classes: SdkClasses = loadSdkClasses(options.resolveFrom);
+}
+
+function build(store: TokenStore, classes: SdkClasses, options: ZohoSdkStoreOptions): ZohoSdkTokenStore & ZohoSdkLegacyTokenStore {
   const name = options.name ?? `zohoSdkStore(${storeNameOf(store)})`;
+  // The JS SDKs check `store instanceof TokenStore`: the adapter is an instance of the SDK's own class.
+  const adapter: object = classes.TokenStore ? Reflect.construct(classes.TokenStore, []) : {};
+  Object.assign(adapter, adapterMethods(store, classes, name));
+  Object.defineProperties(adapter, {
+    store: { value: store, enumerable: true },
+    family: { value: classes.family.name, enumerable: true },
+  });
+  return adapter as ZohoSdkTokenStore & ZohoSdkLegacyTokenStore;
+}
 
-  /** Runs one SDK call, turning every failure into the SDK's SDKException (scrubbed of `token`'s secrets). */
-  async function run<T>(operation: string, token: unknown, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw toSdkException(classes, error, operation, name, secretsOfSdkToken(token));
-    }
-  }
+function locateOptions(options: ZohoSdkStoreOptions): LocateOptions {
+  return { sdk: options.sdk, resolveFrom: options.resolveFrom, family: options.family };
+}
 
-  return {
-    store,
+/**
+ * The adapter for the SDK that `options` designate (default: the one installed where the
+ * current directory resolves). Synchronous: the ESM nodejs-sdk 7/8 load with require(esm),
+ * which Node >= 20.19 offers; `zohoSdkStoreAsync` loads them with import().
+ */
+export function zohoSdkStore(store: TokenStore, options: ZohoSdkStoreOptions & { family: ZohoSdkLegacyFamily }): ZohoSdkLegacyTokenStore;
+export function zohoSdkStore(store: TokenStore, options?: ZohoSdkStoreOptions): ZohoSdkTokenStore;
+export function zohoSdkStore(store: TokenStore, options: ZohoSdkStoreOptions = {}): ZohoSdkTokenStore | ZohoSdkLegacyTokenStore {
+  checkStore(store);
+  return build(store, locateSdk(locateOptions(options)), options);
+}
 
-    findToken(token) {
-      return run('findToken', token, async () => {
-        const sdkToken = asSdkToken(token);
-        const found = await store.findToken(fromSdkToken(sdkToken));
-        return found ? fillSdkToken(sdkToken, found, classes) : null;
-      });
-    },
-
-    findTokenById(id) {
-      return run('getTokenById', null, async () => {
-        const found = await store.findTokenById(id);
-        if (!found)
-          throw sdkException(
-            classes,
-            `Exception in getTokenById - ${name} : ${GIVEN_ID_IS_INVALID} (no token has id ${JSON.stringify(id)})`,
-          );
-        return toSdkToken(found, classes);
-      });
-    },
-
-    saveToken(token) {
-      return run('saveToken', token, async () => {
-        const sdkToken = asSdkToken(token);
-        const plain = fromSdkToken(sdkToken);
-        // Like the SDK's own stores, a field the SDK token lacks keeps its stored value.
-        const existing = (plain.id !== undefined ? await store.findTokenById(plain.id) : null) ?? (await store.findToken(plain));
-        const saved = await store.saveToken(existing ? { ...existing, ...plain } : plain);
-        sdkToken.setId(saved.id);
-        fillSdkToken(sdkToken, saved, classes);
-      });
-    },
-
-    deleteToken(id) {
-      return run('deleteToken', null, () => store.deleteToken(id));
-    },
-
-    getTokens() {
-      return run('getTokens', null, async () => (await store.getTokens()).map((t) => toSdkToken(t, classes)));
-    },
-
-    deleteTokens() {
-      return run('deleteTokens', null, () => store.deleteTokens());
-    },
-  };
+/** The same, loading an ESM SDK (nodejs-sdk 7/8) with import(). */
+export async function zohoSdkStoreAsync(
+  store: TokenStore,
+  options: ZohoSdkStoreOptions & { family: ZohoSdkLegacyFamily },
+): Promise<ZohoSdkLegacyTokenStore>;
+export async function zohoSdkStoreAsync(store: TokenStore, options?: ZohoSdkStoreOptions): Promise<ZohoSdkTokenStore>;
+export async function zohoSdkStoreAsync(
+  store: TokenStore,
+  options: ZohoSdkStoreOptions = {},
+): Promise<ZohoSdkTokenStore | ZohoSdkLegacyTokenStore> {
+  checkStore(store);
+  return build(store, await locateSdkAsync(locateOptions(options)), options);
 }

@@ -300,7 +300,9 @@ describe('zohoSdkStore errors and conversions', () => {
       expect(() => zohoSdkStore(new MemoryStore(), { resolveFrom: pathToFileURL(join(empty, 'app.js')) })).toThrow(
         expect.objectContaining({
           reason: 'UNAVAILABLE',
-          message: expect.stringContaining('npm install @zohocrm/typescript-sdk-8.0'),
+          message: expect.stringMatching(
+            /none is installed.*npm install .*@zohocrm\/typescript-sdk-8\.0.*@zohocrm\/nodejs-sdk-8\.0.*zcrmsdk/,
+          ),
         }),
       );
     } finally {

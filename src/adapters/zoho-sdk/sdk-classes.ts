@@ -1,24 +1,24 @@
 /**
- * The official SDK's own classes, loaded lazily from the user's installed
- * `@zohocrm/typescript-sdk-8.0` (an optional peer dependency). The SDK checks
- * `token instanceof OAuthToken` against its own class, so the adapter must build its tokens from
- * the very copy of the SDK the application runs, never from a copy of its own.
+ * The official SDK's own classes, taken from the copy the application runs. Every SDK checks
+ * tokens (and the JS SDKs their store) with `instanceof` against its own classes, so the adapter
+ * never uses a copy of its own. `locate.ts` finds which family is installed; this file pulls
+ * the classes out of its modules and checks that they are what the family descriptor says.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { TokenStoreError } from '../../errors.js';
+import type { ClassPath, SdkFamily } from './families/types.js';
 
+/** The default SDK, named in messages of today's API. */
 export const SDK_PACKAGE = '@zohocrm/typescript-sdk-8.0';
 
-/** The SDK's UserSignature: the user's name, `email:zgid` when the SDK derives it. */
+/** The SDK's UserSignature (typescript-sdk 6+ and nodejs-sdk 7+): the user's name, `email:zgid` when the SDK derives it. */
 export interface SdkUserSignature {
   getName(): string;
 }
 
 /**
- * The SDK's OAuthToken as the adapter uses it: Zoho's getters and setters (`getExpiresIn` is
- * absolute epoch ms as a string of digits), plus the Token methods the SDK's TokenStore
- * interface names, so the adapter's results type-check where the SDK expects its tokens.
+ * The OAuthToken of typescript-sdk 6/7/8 and nodejs-sdk 7/8 as the adapter uses it: Zoho's getters
+ * and setters (`getExpiresIn` is absolute epoch ms as a string of digits), plus the Token methods
+ * the SDK's TokenStore interface names, so results type-check where the SDK expects its tokens.
  */
 export interface SdkOAuthToken {
   getId(): string | null;
@@ -48,72 +48,62 @@ export interface SdkOAuthToken {
 }
 
 export interface SdkClasses {
-  OAuthToken: new () => SdkOAuthToken;
-  UserSignature: new (name: string) => SdkUserSignature;
+  family: SdkFamily;
+  OAuthToken: new (...args: never[]) => object;
+  UserSignature: new (name: string) => object;
   SDKException: new (code: string | null, message: string | null, details?: unknown, cause?: unknown) => Error;
-  /** The installed SDK's version, for error messages. */
+  /** The class the SDK checks its store against, for the JS SDKs. */
+  TokenStore?: new () => object;
+  /** The installed package's version, for messages. */
   version: string;
+  /** Where it was loaded from, for messages. */
+  location: string;
 }
 
-const cache = new Map<string, SdkClasses>();
+/** Loads one module of the package: `''` is its main entry, else a path inside the package. */
+export type ModuleLoader = (file: string) => unknown;
 
-/**
- * Loads the SDK's OAuthToken, UserSignature and SDKException from its public entry point.
- * `resolveFrom` (a file path or URL inside the application) picks which installed copy; by
- * default the copy next to this package, then the one of the current directory.
- */
-export function loadSdkClasses(resolveFrom?: string | URL): SdkClasses {
-  const bases = resolveFrom !== undefined ? [resolveFrom] : [import.meta.url, pathToFileURL(`${process.cwd()}/`)];
-  let entry: string | undefined;
-  let require: NodeJS.Require | undefined;
-  for (const base of bases) {
-    const candidate = createRequire(base);
-    try {
-      entry = candidate.resolve(SDK_PACKAGE);
-      require = candidate;
-      break;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
-    }
-  }
-  if (entry === undefined || require === undefined) {
-    const where = resolveFrom !== undefined ? ` from ${String(resolveFrom)}` : '';
-    throw new TokenStoreError(
-      'UNAVAILABLE',
-      `zohoSdkStore needs the official Zoho CRM SDK, which cannot be found${where}: npm install ${SDK_PACKAGE}`,
-    );
-  }
-  const cached = cache.get(entry);
-  if (cached) return cached;
-  const sdk = require(entry) as Record<string, unknown>;
-  const version = readVersion(require);
-  const classes = {
-    OAuthToken: sdk.OAuthToken,
-    UserSignature: sdk.UserSignature,
-    SDKException: sdk.SDKException,
-    version,
-  } as SdkClasses;
-  const proto = (classes.OAuthToken as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-  if (
-    typeof classes.OAuthToken !== 'function' ||
-    typeof classes.UserSignature !== 'function' ||
-    typeof classes.SDKException !== 'function' ||
-    typeof proto?.getUserSignature !== 'function' ||
-    typeof proto.setExpiresIn !== 'function'
-  ) {
-    throw new TokenStoreError(
-      'UNAVAILABLE',
-      `zohoSdkStore does not recognise ${SDK_PACKAGE} ${version} at ${entry}: it needs the SDK's OAuthToken, UserSignature and SDKException (SDK 3.x)`,
-    );
-  }
-  cache.set(entry, classes);
-  return classes;
+/** Methods (or accessors) a token class of each shape has: a cheap check that the family is the one we think. */
+const SHAPE_PROBES = {
+  getters: ['getUserSignature', 'setExpiresIn', 'getAPIDomain'],
+  'legacy-getters': ['getUserMail', 'setExpiresIn', 'getId'],
+  properties: ['userMail', 'expiresIn', 'authenticate'],
+} as const;
+
+function pick(module: unknown, path: readonly string[]): unknown {
+  let value = module;
+  for (const key of path) value = (value as Record<string, unknown> | null | undefined)?.[key];
+  return value;
 }
 
-function readVersion(require: NodeJS.Require): string {
-  try {
-    return String((require(`${SDK_PACKAGE}/package.json`) as { version?: unknown }).version ?? 'unknown');
-  } catch {
-    return 'unknown';
+/** The class at `where`, or undefined when that export is not a class. */
+function classAt(load: ModuleLoader, where: ClassPath): unknown {
+  const value = pick(load(where.file), where.path);
+  return typeof value === 'function' ? value : undefined;
+}
+
+/** Whether a token class has its shape's methods. */
+export function hasShape(family: SdkFamily, oauthToken: unknown): boolean {
+  const proto = (oauthToken as { prototype?: object } | undefined)?.prototype;
+  return typeof proto === 'object' && proto !== null && SHAPE_PROBES[family.shape].every((m) => m in proto);
+}
+
+/** The family's classes from its modules; an unrecognised package is named with what is missing. */
+export function classesOf(family: SdkFamily, load: ModuleLoader, version: string, location: string): SdkClasses {
+  const found: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const [name, where] of Object.entries(family.classes)) {
+    const cls = classAt(load, where);
+    if (cls === undefined) missing.push(`${name} (${[where.file || 'main entry', ...where.path].join(' → ')})`);
+    found[name] = cls;
   }
+  if (missing.length === 0 && !hasShape(family, found.OAuthToken))
+    missing.push(`OAuthToken methods ${SHAPE_PROBES[family.shape].join(', ')}`);
+  if (missing.length > 0) {
+    throw new TokenStoreError(
+      'UNAVAILABLE',
+      `zohoSdkStore does not recognise ${family.packageName} ${version} at ${location} as the ${family.name} family: it lacks ${missing.join('; ')}`,
+    );
+  }
+  return { ...(found as Omit<SdkClasses, 'family' | 'version' | 'location'>), family, version, location };
 }
