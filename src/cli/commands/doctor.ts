@@ -1,0 +1,68 @@
+/**
+ * `ztoken doctor`: checks a store and its tokens and explains each problem in plain words, with
+ * a fix as a command. Exit 1 when any finding is an error; warnings alone exit 0.
+ */
+import type { Command } from 'commander';
+import { type Finding, findingsOk } from '../../doctor/findings.js';
+import { runDoctor } from '../../doctor/run.js';
+import { describeStoreUrl, isEncryptedStoreUrl } from '../../stores/url.js';
+import {
+  addDebugOption,
+  addExamples,
+  addStoreOption,
+  type CliRuntime,
+  cliHosts,
+  openCliStore,
+  type StoreFlags,
+  storeUrlOf,
+} from '../context.js';
+import { describeError, EXIT_FAILURE } from '../errors.js';
+
+export function registerDoctor(program: Command, cli: CliRuntime): void {
+  const command = program
+    .command('doctor')
+    .description('check a store and its tokens, explain each problem and give the command that fixes it (exit 1 on any error)')
+    .option('--json', 'print { ok, findings: [{ check, level, tokenId?, message, fix? }] }');
+  addStoreOption(command);
+  addDebugOption(command);
+  addExamples(command, ['ztoken doctor', 'ztoken doctor --json --store sqlite:///var/lib/app/tokens.db']);
+  command.action(async (opts: StoreFlags & { json?: boolean }) => {
+    const url = storeUrlOf(opts);
+    const findings: Finding[] = [];
+    try {
+      const store = await openCliStore(cli, url, { access: 'read' });
+      findings.push({ check: 'store', level: 'ok', message: `reachable: ${describeStoreUrl(url)}` });
+      try {
+        findings.push(...(await runDoctor(store, { hosts: cliHosts(cli), keysLoaded: isEncryptedStoreUrl(url), login: 'ztoken login' })));
+      } catch (error) {
+        // An encrypted store whose rows do not decrypt with the loaded keys fails its reads here.
+        findings.push({
+          check: 'encryption',
+          level: 'error',
+          message: `reading the tokens failed: ${describeError(error).message}`,
+          fix: 'set ZTOKEN_KEYS (or --key-file PATH) to the keys the store was written with',
+        });
+      }
+    } catch (error) {
+      findings.push({
+        check: 'store',
+        level: 'error',
+        message: describeError(error).message,
+        fix: `ztoken verify --store ${describeStoreUrl(url)}`,
+      });
+    }
+    const ok = findingsOk(findings);
+    if (!ok) cli.exitCode = EXIT_FAILURE;
+    const { out } = cli;
+    if (opts.json) {
+      out.json({ ok, findings });
+      return;
+    }
+    for (const f of findings) {
+      const mark = f.level === 'ok' ? out.ok('ok') : f.level === 'error' ? out.fail('error') : 'warning';
+      out.line(`${mark} ${f.check}: ${f.message}`);
+      if (f.fix) out.line(`    fix: ${f.fix}`);
+    }
+    out.line(ok ? 'No errors found.' : 'Errors found: see the fixes above.');
+  });
+}
