@@ -89,14 +89,18 @@ export function checkToken(token: StoredToken, ctx: TokenCheckContext): Finding[
   return out;
 }
 
-/** The same user under several client ids: `--user` lookups pick one of them unpredictably. */
+/**
+ * The same user under several client ids: `--user` lookups pick one of them unpredictably.
+ * Zoho user names are e-mail addresses, so they are compared without case ("Ann@x" is "ann@x").
+ */
 export function checkDuplicates(tokens: readonly StoredToken[]): Finding[] {
   const byUser = new Map<string, StoredToken[]>();
   for (const token of tokens) {
     if (!token.userName) continue;
-    const list = byUser.get(token.userName) ?? [];
+    const user = token.userName.trim().toLowerCase();
+    const list = byUser.get(user) ?? [];
     list.push(token);
-    byUser.set(token.userName, list);
+    byUser.set(user, list);
   }
   const out: Finding[] = [];
   for (const [user, list] of byUser) {
