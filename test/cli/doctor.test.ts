@@ -5,17 +5,25 @@
 import { chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/program.js';
 import { generateKey } from '../../src/crypto/keys.js';
 import type { Finding } from '../../src/doctor/findings.js';
 import { openStore } from '../../src/stores/url.js';
 import type { OAuthToken } from '../../src/token.js';
+import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
 import { tempDir } from './helpers.js';
 
 const temp = tempDir('ztoken-doctor');
 const secrets: string[] = [];
-afterAll(() => temp.remove());
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator?.close();
+  temp.remove();
+});
 
 function token(extra: Partial<OAuthToken> = {}): OAuthToken {
   const tag = randomBytes(4).toString('hex');
@@ -43,7 +51,7 @@ async function doctor(args: string[], env: Record<string, string> = {}): Promise
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'ztoken', 'doctor', ...args], {
-    env: { NO_COLOR: '1', ...env },
+    env: { NO_COLOR: '1', ZOHO_ACCOUNTS_URL: emulator.url, ...env },
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
   });
@@ -136,6 +144,26 @@ describe('ztoken doctor', () => {
     expect(by('expired')[0]?.fix).toMatch(/^ztoken refresh \S+$/);
     expect(by('duplicates')).toHaveLength(1);
     expect(by('duplicates')[0]?.message).toContain(dup.userName?.toLowerCase());
+  });
+
+  test('clock skew against the Date header of the accounts server (the emulator clock moved)', async () => {
+    const url = `sqlite:${join(temp.dir, 'clock.db')}`;
+    await seed(url, [token()]);
+    expect((await findings(url)).findings.find((f) => f.check === 'clock')?.level).toBe('ok');
+    emulator.clock.advance(3_600_000);
+    try {
+      const r = await findings(url);
+      expect(r.code).toBe(1);
+      const clock = r.findings.find((f) => f.check === 'clock');
+      expect(clock?.level).toBe('error');
+      expect(clock?.message).toMatch(/the local clock is 3\d{3} s behind/);
+      emulator.clock.advance(-3_600_000 + 120_000);
+      const warned = await findings(url);
+      expect(warned.code).toBe(0);
+      expect(warned.findings.find((f) => f.check === 'clock')?.level).toBe('warning');
+    } finally {
+      emulator.clock.set(Date.now());
+    }
   });
 
   test('warnings alone exit 0', async () => {
