@@ -6,6 +6,7 @@ import type { TokenStore } from '../store.js';
 import { FileStore } from '../stores/file.js';
 import type { ZohoHosts } from '../zoho/hosts.js';
 import { checkFileMode } from './file-mode.js';
+import { checkOnline } from './online.js';
 import type { Finding } from './findings.js';
 import { checkDuplicates, checkToken } from './token-checks.js';
 
@@ -14,6 +15,8 @@ export interface DoctorOptions {
   keysLoaded: boolean;
   login: string;
   now?: number;
+  /** One refresh-free API call per token. */
+  online?: boolean;
 }
 
 /** The layout the store detected, where the store can tell. */
@@ -35,6 +38,7 @@ export async function runDoctor(store: TokenStore, options: DoctorOptions): Prom
   const ctx = { hosts: options.hosts, keysLoaded: options.keysLoaded, login: options.login, now: options.now ?? Date.now() };
   for (const token of tokens) findings.push(...checkToken(token, ctx));
   findings.push(...checkDuplicates(tokens));
+  if (options.online) for (const token of tokens) findings.push(await checkOnline(token, options.hosts, ctx.now));
   if (tokens.length === 0) findings.push({ check: 'tokens', level: 'warning', message: 'the store holds no tokens', fix: options.login });
   return findings;
 }

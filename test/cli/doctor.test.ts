@@ -11,7 +11,7 @@ import { generateKey } from '../../src/crypto/keys.js';
 import type { Finding } from '../../src/doctor/findings.js';
 import { openStore } from '../../src/stores/url.js';
 import type { OAuthToken } from '../../src/token.js';
-import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
+import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
 import { tempDir } from './helpers.js';
 
 const temp = tempDir('ztoken-doctor');
@@ -59,8 +59,12 @@ async function doctor(args: string[], env: Record<string, string> = {}): Promise
   return { code, stdout, stderr };
 }
 
-async function findings(url: string, env: Record<string, string> = {}): Promise<{ code: number; ok: boolean; findings: Finding[] }> {
-  const r = await doctor(['--json', '--store', url], env);
+async function findings(
+  url: string,
+  env: Record<string, string> = {},
+  extra: string[] = [],
+): Promise<{ code: number; ok: boolean; findings: Finding[] }> {
+  const r = await doctor(['--json', '--store', url, ...extra], env);
   const parsed = JSON.parse(r.stdout) as { ok: boolean; findings: Finding[] };
   return { code: r.code, ...parsed };
 }
@@ -164,6 +168,36 @@ describe('ztoken doctor', () => {
     } finally {
       emulator.clock.set(Date.now());
     }
+  });
+
+  test('--online: one call per token with its access token; expired ones are skipped, never refreshed', async () => {
+    const code = emulator.issueGrantToken();
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      client_id: DEFAULT_CLIENT.clientId,
+      client_secret: DEFAULT_CLIENT.clientSecret,
+      redirect_uri: DEFAULT_CLIENT.redirectUris?.[0] ?? '',
+    });
+    const res = await fetch(`${emulator.url}/oauth/v2/token`, { method: 'POST', body });
+    const got = (await res.json()) as { access_token: string; refresh_token: string };
+    expect(got.access_token).toBeTruthy();
+    secrets.push(got.access_token, got.refresh_token, DEFAULT_CLIENT.clientSecret);
+    const base = { clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret, apiDomain: emulator.apiDomain };
+    const url = `sqlite:${join(temp.dir, 'online.db')}`;
+    await seed(url, [
+      token({ ...base, accessToken: got.access_token, refreshToken: got.refresh_token }),
+      token({ ...base, expiryTime: Date.now() - 1000 }),
+    ]);
+    const r = await findings(url, {}, ['--online']);
+    const online = r.findings.filter((f) => f.check === 'online');
+    expect(online.map((f) => f.level)).toEqual(['ok', 'warning']);
+    expect(online[1]?.message).toContain('expired');
+    expect(r.code).toBe(0);
+    emulator.invalidateAccessToken(got.access_token);
+    const refused = await findings(url, {}, ['--online']);
+    expect(refused.code).toBe(1);
+    expect(refused.findings.find((f) => f.check === 'online')?.level).toBe('error');
   });
 
   test('warnings alone exit 0', async () => {

@@ -24,6 +24,7 @@ export function registerDoctor(program: Command, cli: CliRuntime): void {
     .command('doctor')
     .description('check a store and its tokens, explain each problem and give the command that fixes it (exit 1 on any error)')
     .option('--json', 'print { ok, findings: [{ check, level, tokenId?, message, fix? }] }')
+    .option('--online', 'also make one API call per token with its access token (never refreshes; expired ones are skipped)')
     .addOption(new Option('--dc <code>', 'Zoho data center whose accounts server the clock is compared with (default US)').env('ZOHO_DC'))
     .addOption(
       new Option('--accounts-url <url>', 'accounts server to compare the clock with, overrides --dc (e.g. the emulator url)').env(
@@ -33,7 +34,7 @@ export function registerDoctor(program: Command, cli: CliRuntime): void {
   addStoreOption(command);
   addDebugOption(command);
   addExamples(command, ['ztoken doctor', 'ztoken doctor --json --store sqlite:///var/lib/app/tokens.db']);
-  command.action(async (opts: StoreFlags & { json?: boolean; dc?: string; accountsUrl?: string }) => {
+  command.action(async (opts: StoreFlags & { json?: boolean; online?: boolean; dc?: string; accountsUrl?: string }) => {
     const url = storeUrlOf(opts);
     const findings: Finding[] = [];
     const hosts = cliHosts(cli, opts);
@@ -41,7 +42,9 @@ export function registerDoctor(program: Command, cli: CliRuntime): void {
       const store = await openCliStore(cli, url, { access: 'read' });
       findings.push({ check: 'store', level: 'ok', message: `reachable: ${describeStoreUrl(url)}` });
       try {
-        findings.push(...(await runDoctor(store, { hosts: hosts, keysLoaded: isEncryptedStoreUrl(url), login: 'ztoken login' })));
+        findings.push(
+          ...(await runDoctor(store, { hosts, online: opts.online === true, keysLoaded: isEncryptedStoreUrl(url), login: 'ztoken login' })),
+        );
       } catch (error) {
         // An encrypted store whose rows do not decrypt with the loaded keys fails its reads here.
         findings.push({
