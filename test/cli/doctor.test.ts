@@ -11,6 +11,7 @@ import { generateKey } from '../../src/crypto/keys.js';
 import type { Finding } from '../../src/doctor/findings.js';
 import { openStore } from '../../src/stores/url.js';
 import type { OAuthToken } from '../../src/token.js';
+import { encodeClientCredentialsGrant } from '../../src/zoho/client-credentials-grant.js';
 import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
 import { tempDir } from './helpers.js';
 
@@ -198,6 +199,17 @@ describe('ztoken doctor', () => {
     const refused = await findings(url, {}, ['--online']);
     expect(refused.code).toBe(1);
     expect(refused.findings.find((f) => f.check === 'online')?.level).toBe('error');
+  });
+
+  test('a self-client (client credentials) token needs no refresh token; a token with neither fails', async () => {
+    const url = `sqlite:${join(temp.dir, 'self-client.db')}`;
+    const grantToken = encodeClientCredentialsGrant({ soid: 'ZohoCRM.10234567', scopes: ['ZohoCRM.modules.ALL'] });
+    await seed(url, [token({ refreshToken: undefined, grantToken })]);
+    expect((await findings(url)).code).toBe(0);
+    await seed(url, [token({ refreshToken: undefined, clientSecret: undefined })]);
+    const r = await findings(url);
+    expect(r.code).toBe(1);
+    expect(errors(r.findings).map((f) => f.check)).toEqual(['credentials', 'credentials']);
   });
 
   test('warnings alone exit 0', async () => {
