@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerExchange } from './commands/exchange.js';
 import { registerKeygen } from './commands/keygen.js';
@@ -66,6 +67,7 @@ export function buildProgram(cli: CliRuntime): Command {
   registerPurge(program, cli);
   registerMigrate(program, cli);
   registerVerify(program, cli);
+  registerDoctor(program, cli);
   registerKeygen(program, cli);
   registerRotateKey(program, cli);
   registerEmulator(program, cli);

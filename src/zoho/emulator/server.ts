@@ -46,6 +46,8 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
 
 export function createEmulatorServer(ctx: ServerContext): Server {
   const server = createServer((req, res) => {
+    // The Date header follows the emulated clock, so clock-skew checks (ztoken doctor) can be tested.
+    res.setHeader('date', new Date(ctx.state.clock.now()).toUTCString());
     route(ctx, req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
