@@ -548,6 +548,13 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     }
     const deps = { accounts: this.accounts, accountsFor: (dc: DataCenter) => this.accountsFor(dc), dataCenter: this.hosts.dataCenter };
     const { grant, dataCenter } = await runDeviceFlow(deps, input);
+    if (!grant.refreshToken) {
+      const url = this.loginUrlFor(dataCenter);
+      throw new NoRefreshTokenError(
+        `Zoho approved the device login but sent no refresh token, so the token could not be kept alive; nothing was stored. Log in again with access_type=offline&prompt=consent, for example: ${url}`,
+        url,
+      );
+    }
     return this.saveGrant(grant, { userName: input.userName, dataCenter });
   }
 
