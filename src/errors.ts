@@ -122,3 +122,13 @@ export class GrantSpentError extends ZohoOAuthError {
     this.existingTokenId = existingTokenId;
   }
 }
+
+/**
+ * The device flow ended without a token: the user denied it (`DENIED`), the user code expired
+ * before anyone approved it (`EXPIRED`), or the caller aborted (`ABORTED`).
+ */
+export class DeviceFlowError extends ZTokenError {
+  constructor(reason: 'DENIED' | 'EXPIRED' | 'ABORTED', message: string, options?: { cause?: unknown }) {
+    super('DEVICE_FLOW', reason, message, options);
+  }
+}

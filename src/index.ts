@@ -10,6 +10,7 @@ export {
   ZohoNetworkError,
   type ZohoNetworkReason,
   ZohoOAuthError,
+  DeviceFlowError,
   ZohoThrottleError,
   ZTokenError,
 } from './errors.js';

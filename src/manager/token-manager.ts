@@ -20,6 +20,7 @@ import { grantLockKey, refreshLockKey } from '../lock-keys.js';
 import { supportsLocking, type TokenStore } from '../store.js';
 import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
+import { type DeviceFlowInput, runDeviceFlow } from './device-flow.js';
 import {
   type ClientCredentialsGrant,
   encodeClientCredentialsGrant,
@@ -499,6 +500,15 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         url,
       );
     }
+    return this.saveGrant(grant, { grantToken: code, userName, dataCenter, existing: existing ?? undefined });
+  }
+
+  /** Saves the tokens of an exchange (grant code or device flow) as a user's row in its DC. */
+  private async saveGrant(
+    grant: TokenGrant,
+    from: { grantToken?: string; userName: string | undefined; dataCenter: DataCenter; existing?: StoredToken },
+  ): Promise<StoredToken> {
+    const { grantToken: code, userName, dataCenter, existing } = from;
     // The answer's api_domain names the user's DC and wins; it is checked like any stored value.
     const apiDomain = grant.apiDomain ?? this.hosts.apiDomainOf(dataCenter);
     const where = this.hosts.locate(apiDomain);
@@ -521,9 +531,31 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const saved = await this.io.saveToken(token);
     this.rejectedRefresh.delete(saved.id);
     this.backoffUntil.delete(saved.id);
-    this.remember(saved, { grantToken: code });
+    this.remember(saved, code ? { grantToken: code } : { id: saved.id });
     this.emit('save', info(saved));
     return saved;
+  }
+
+  /**
+   * Zoho's device flow (for CLIs and headless servers): shows a user code through `onPrompt`,
+   * polls until the user approves (device-flow.ts), then saves the token with its DC.
+   */
+  async authorizeWithDevice(input: DeviceFlowInput & { userName?: string }): Promise<StoredToken> {
+    if (!input || !Array.isArray(input.scopes) || input.scopes.length === 0 || typeof input.onPrompt !== 'function') {
+      throw new TokenStoreError('INVALID_ARGUMENT', 'authorizeWithDevice needs scopes (a non-empty array) and an onPrompt function', {
+        field: 'scopes',
+      });
+    }
+    const deps = { accounts: this.accounts, accountsFor: (dc: DataCenter) => this.accountsFor(dc), dataCenter: this.hosts.dataCenter };
+    const { grant, dataCenter } = await runDeviceFlow(deps, input);
+    if (!grant.refreshToken) {
+      const url = this.loginUrlFor(dataCenter);
+      throw new NoRefreshTokenError(
+        `Zoho approved the device login but sent no refresh token, so the token could not be kept alive; nothing was stored. Log in again with access_type=offline&prompt=consent, for example: ${url}`,
+        url,
+      );
+    }
+    return this.saveGrant(grant, { userName: input.userName, dataCenter });
   }
 
   private refreshInBackground(token: StoredToken): void {

@@ -35,7 +35,23 @@ export const BODY_QUOTE_LIMIT = 80;
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_EXPIRES_IN_MS = 3_600_000;
 
-type Operation = 'exchange' | 'refresh' | 'revoke';
+type Operation = 'exchange' | 'refresh' | 'revoke' | 'device';
+
+/** Zoho's answer to a device code request (times in milliseconds). */
+export interface DeviceCode {
+  userCode: string;
+  deviceCode: string;
+  verificationUrl: string;
+  verificationUriComplete?: string;
+  intervalMs: number;
+  expiresInMs: number;
+}
+
+/** One device poll: the tokens, or Zoho's "keep waiting" answer (other_dc names the user's DC). */
+export type DevicePoll =
+  | { status: 'granted'; grant: TokenGrant }
+  | { status: 'authorization_pending' | 'slow_down' }
+  | { status: 'other_dc'; userLocation: string };
 
 export class AccountsClient {
   readonly accountsUrl: string;
@@ -122,6 +138,57 @@ export class AccountsClient {
     });
     const { status, body } = await this.#post(this.tokenUrl, params, [], 'refresh');
     return this.#toGrant(status, body, [], 'refresh');
+  }
+
+  /** Device flow, step 1: `POST {accounts}/oauth/v3/device/code`, asking for a refresh token. */
+  async requestDeviceCode(scopes: string[]): Promise<DeviceCode> {
+    const params = new URLSearchParams({
+      grant_type: 'device_request',
+      client_id: this.clientId,
+      scope: scopes.join(','),
+      access_type: 'offline',
+      prompt: 'consent',
+    });
+    const url = `${this.accountsUrl}/oauth/v3/device/code`;
+    const { status, body } = await this.#post(url, params, [], 'device');
+    if (body.error !== undefined && body.error !== null && body.error !== '') throw this.#errorFromBody(status, body, [], 'device');
+    const text = (key: string): string => {
+      const value = body[key];
+      if (typeof value !== 'string' || value === '') {
+        throw new ZohoNetworkError('BAD_RESPONSE', `Zoho's device code answer (POST ${url}, HTTP ${status}) has no ${key}`);
+      }
+      return value;
+    };
+    const seconds = (key: string, fallback: number): number => {
+      const value = Number(body[key] ?? fallback);
+      return Number.isFinite(value) && value > 0 ? value * 1000 : fallback * 1000;
+    };
+    const code: DeviceCode = {
+      userCode: text('user_code'),
+      deviceCode: text('device_code'),
+      verificationUrl: text('verification_url'),
+      intervalMs: seconds('interval', 5),
+      expiresInMs: seconds('expires_in', 300),
+    };
+    if (typeof body.verification_uri_complete === 'string' && body.verification_uri_complete) {
+      code.verificationUriComplete = body.verification_uri_complete;
+    }
+    return code;
+  }
+
+  /** Device flow, step 2: one poll of `POST {accounts}/oauth/v3/device/token`. Other errors throw. */
+  async pollDeviceToken(deviceCode: string): Promise<DevicePoll> {
+    requireSecretArg(deviceCode, 'device code');
+    const params = new URLSearchParams({
+      grant_type: 'device_token',
+      client_id: this.clientId,
+      client_secret: this.#clientSecret,
+      code: deviceCode,
+    });
+    const { status, body } = await this.#post(`${this.accountsUrl}/oauth/v3/device/token`, params, [deviceCode], 'device');
+    if (body.error === 'authorization_pending' || body.error === 'slow_down') return { status: body.error };
+    if (body.error === 'other_dc') return { status: 'other_dc', userLocation: String(body.user_location ?? '') };
+    return { status: 'granted', grant: this.#toGrant(status, body, [deviceCode], 'device') };
   }
 
   /** Revokes a refresh token (and the access tokens made from it) at Zoho. */
@@ -268,6 +335,7 @@ export class AccountsClient {
 // ---------------------------------------------------------------------------------------------
 
 function opName(op: Operation): string {
+  if (op === 'device') return 'device flow';
   return op === 'exchange' ? 'grant token exchange' : op === 'refresh' ? 'token refresh' : 'token revocation';
 }
 

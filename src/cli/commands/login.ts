@@ -27,6 +27,7 @@ import { CliError, describeError, UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../token-view.js';
 import { parsePort } from './emulator.js';
 import { printSaved } from './exchange.js';
+import { loginWithDevice } from './login-device.js';
 
 export const DEFAULT_SCOPE = 'ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -45,6 +46,7 @@ interface LoginFlags extends StoreFlags, ClientFlags {
   loginHint?: string;
   open: boolean;
   timeout: number;
+  device?: boolean;
 }
 
 interface Callback {
@@ -126,6 +128,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     .option('--user <name>', "user name to save the token under (default: Zoho's email:zgid)")
     .option('--login-hint <email>', 'account to suggest on the sign-in page')
     .option('--no-open', 'print the URL only; do not try to open a browser')
+    .option('--device', 'no browser here: sign in on another device with a code (Zoho device flow)')
     .addOption(
       new Option('--timeout <duration>', 'how long to wait for the sign-in: 90s, 5m, 1h')
         .argParser((text: string) => {
@@ -143,9 +146,15 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     'ztoken login --port 9000   # register http://127.0.0.1:9000/callback instead',
     'ztoken login --redirect-uri http://localhost:8080/oauth/callback --dc EU',
     'ztoken login --scope ZohoCRM.modules.ALL,ZohoCRM.settings.ALL --no-open',
+    'ztoken login --device      # no browser: approve a code on your phone',
   ]);
   command.action(async (opts: LoginFlags) => {
     const client = resolveClient(cli, opts);
+    if (opts.device) {
+      const storeUrl = storeUrlOf(opts);
+      await loginWithDevice(cli, await openCliStore(cli, storeUrl, { access: 'write' }), client, { ...opts, storeUrl });
+      return;
+    }
     const planned = plannedRedirect(opts);
     const url = storeUrlOf(opts);
     const store = await openCliStore(cli, url, { access: 'write' });

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { ZTokenError } from '../../errors.js';
 import { accountsUrlFor, DATA_CENTERS, type DataCenter, type Environment, parseDataCenter, parseEnvironment } from '../datacenter.js';
 import { createClock, type EmulatorClock } from './clock.js';
+import { type DeviceControl, DeviceRegistry } from './device-routes.js';
 import { refreshTokenHandle } from './ids.js';
 import { createEmulatorServer } from './server.js';
 import {
@@ -40,6 +41,7 @@ export {
 } from './state.js';
 export { booksOrganizationId } from './books-routes.js';
 export { INVALID_TOKEN_BODY } from './crm-routes.js';
+export { DEVICE_EXPIRES_S, DEVICE_INTERVAL_S, type DeviceApproval, type DeviceControl } from './device-routes.js';
 
 export const DEFAULT_CLIENT: Readonly<EmulatorClientConfig> = Object.freeze({
   clientId: '1000.EMULATORCLIENT0000000000000000',
@@ -91,6 +93,8 @@ export interface Emulator {
   readonly limits: Readonly<EmulatorLimits>;
   /** A snapshot of the counters (a new object each read). */
   readonly counters: EmulatorCounters;
+  /** The device flow, driven by tests: approve, deny or slow down a user code. */
+  readonly device: DeviceControl;
   /** Self-client flow: a one-time grant code. Throws ZohoThrottleError over grantsPer10Min. */
   issueGrantToken(options?: IssueGrantOptions): string;
   addClient(client: EmulatorClientConfig): void;
@@ -130,7 +134,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const environment = parseEnvironment(options.environment ?? 'production');
   const serverInfo = Object.fromEntries(DATA_CENTERS.map((dc) => [dc, accountsUrlFor(dc)])) as Record<DataCenter, string>;
   for (const [dc, accounts] of Object.entries(options.serverInfo ?? {})) serverInfo[parseDataCenter(dc)] = String(accounts);
-  const ctx = { state, url: '', tokenErrorStatus, latencyMs, dataCenter, serverInfo };
+  const devices = new DeviceRegistry(state);
+  const ctx = { state, url: '', tokenErrorStatus, latencyMs, dataCenter, serverInfo, devices };
   const server = createEmulatorServer(ctx);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
@@ -162,6 +167,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     environment,
     clock,
     limits: state.limits,
+    device: devices,
     get counters() {
       return state.counters;
     },

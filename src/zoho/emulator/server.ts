@@ -3,12 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ADMIN_PREFIX, adminRoute } from './admin-routes.js';
 import { BOOKS_PATH, booksRoute } from './books-routes.js';
 import { CRM_PATH, crmRoute } from './crm-routes.js';
+import { DEVICE_CODE_PATH, DEVICE_TOKEN_PATH, type DeviceRegistry, deviceCodeRoute, deviceTokenRoute } from './device-routes.js';
 import { HttpError, sendJson } from './http.js';
 import { authRoute, type OAuthContext, revokeRoute, serverInfoRoute, tokenRoute } from './oauth-routes.js';
 
 export interface ServerContext extends OAuthContext {
   /** Real milliseconds added before answering each Zoho (non-admin) request. */
   latencyMs: number;
+  /** The device flow's pending user codes. */
+  devices: DeviceRegistry;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,6 +33,10 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
       return revokeRoute(ctx, req, res, url);
     case '/oauth/v2/auth':
       return authRoute(ctx, req, res, url);
+    case DEVICE_CODE_PATH:
+      return deviceCodeRoute(ctx, ctx.devices, req, res, url);
+    case DEVICE_TOKEN_PATH:
+      return deviceTokenRoute(ctx, ctx.devices, req, res, url);
     case '/oauth/serverinfo':
       // Zoho serves the list of DC accounts servers from the US accounts server only.
       if (ctx.dataCenter === 'US') return serverInfoRoute(ctx, req, res);
