@@ -13,6 +13,7 @@ import type { OAuthToken } from '../token.js';
 import { ZohoHosts } from '../zoho/hosts.js';
 import { encryptedFieldsOf } from '../crypto/cipher.js';
 import { DATA_CENTERS, type DataCenter, dataCenterOfApiDomain, parseDataCenter } from '../zoho/datacenter.js';
+import { type BrowserOpener, openWithSystemBrowser } from './browser.js';
 import { cliCommand } from './cli-command.js';
 import { CliError, EXIT_OK, KEYS_HINT, plainStoreMessage, UsageError } from './errors.js';
 import type { Output } from './output.js';
@@ -26,12 +27,15 @@ export class CliRuntime {
   /** The key file for `?encrypt=1` stores (--key-file / ZTOKEN_KEY_FILE); unset: ZTOKEN_KEYS. */
   keyFile: string | undefined;
   exitCode = EXIT_OK;
+  /** Opens a URL in a browser (`ztoken login`); tests give their own, so no browser is launched. */
+  readonly openBrowser: BrowserOpener;
   private readonly cleanups: (() => Promise<unknown> | unknown)[] = [];
 
-  constructor(out: Output, env: NodeJS.ProcessEnv, debug = false) {
+  constructor(out: Output, env: NodeJS.ProcessEnv, debug = false, openBrowser: BrowserOpener = openWithSystemBrowser) {
     this.out = out;
     this.env = env;
     this.debug = debug;
+    this.openBrowser = openBrowser;
   }
 
   /** Runs `fn` at the end of the command, last registered first, whatever happened. */

@@ -21,6 +21,7 @@ import { registerServe } from './commands/serve.js';
 import { registerServeKey } from './commands/serve-key.js';
 import { registerShow } from './commands/show.js';
 import { registerVerify } from './commands/verify.js';
+import type { BrowserOpener } from './browser.js';
 import { addGlobalOptions, applyGlobalOptions, CliRuntime } from './context.js';
 import { debugDetails, describeError, exitCodeOf, isCommanderError } from './errors.js';
 import { Output, type OutputStream } from './output.js';
@@ -100,13 +101,15 @@ export interface MainOptions {
   env?: NodeJS.ProcessEnv;
   stdout?: OutputStream;
   stderr?: OutputStream;
+  /** Opens the sign-in URL of `ztoken login` (default: the system browser, via the open package). */
+  openBrowser?: BrowserOpener;
 }
 
 /** Runs one command line (`argv` as process.argv: node, script, args...); resolves to the exit code. */
 export async function main(argv: string[] = process.argv, options: MainOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
   const out = new Output({ stdout: options.stdout, stderr: options.stderr, env });
-  const cli = new CliRuntime(out, env, argv.includes('--debug') || env.ZTOKEN_DEBUG === '1');
+  const cli = new CliRuntime(out, env, argv.includes('--debug') || env.ZTOKEN_DEBUG === '1', options.openBrowser);
   const program = buildProgram(cli);
   try {
     await program.parseAsync(argv);

@@ -34,7 +34,7 @@ export interface RunOptions {
   direct?: boolean;
 }
 
-/** The environment of a child: none of the caller's ZOHO_/ZTOKEN_ settings or colour forcing. */
+/** The environment of a child: none of the caller's ZOHO_/ZTOKEN_ settings or colour forcing, and no browser. */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -42,6 +42,8 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
     env[key] = value;
   }
   env.NO_COLOR = '1';
+  // A CLI run by a test never opens a browser, whatever its flags (a test may override this).
+  env.ZTOKEN_NO_BROWSER = '1';
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

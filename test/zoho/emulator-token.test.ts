@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ZohoThrottleError } from '../../src/errors.js';
-import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
+import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -322,6 +322,8 @@ describe('authorize redirect', () => {
     state: 's t&ate/42',
     prompt: 'consent',
   };
+  // The default client accepts only its registered redirect URIs: register the one used here.
+  beforeEach(() => emu.addClient({ ...DEFAULT_CLIENT, redirectUris: [base.redirect_uri] }));
 
   it('consents at once and redirects with code, location, accounts-server and state', async () => {
     const res = await fetch(authUrl(base), { redirect: 'manual' });
@@ -350,12 +352,10 @@ describe('authorize redirect', () => {
     expect((me.body.users as { email: string }[])[0]?.email).toBe('bob@zylker.com');
   });
 
-  it('refuses a bad client, redirect URI or response type with a 400 JSON answer', async () => {
+  it("refuses a bad client or response type with a 400 JSON answer, an unregistered redirect URI with Zoho's error page", async () => {
     emu.addClient({ clientId: '1000.WEB', clientSecret: 'web-secret-00000000', redirectUris: ['https://app.example/cb'] });
     const cases: [Record<string, string>, string][] = [
       [{ ...base, client_id: '1000.NOPE' }, 'invalid_client'],
-      [{ ...base, client_id: '1000.WEB' }, 'invalid_redirect_uri'],
-      [{ ...base, redirect_uri: 'not a url' }, 'invalid_redirect_uri'],
       [{ ...base, response_type: 'token' }, 'unsupported_response_type'],
     ];
     for (const [params, error] of cases) {
@@ -363,6 +363,19 @@ describe('authorize redirect', () => {
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error });
     }
+    const grantsBefore = emu.counters.grantsIssued;
+    for (const params of [
+      { ...base, client_id: '1000.WEB' },
+      { ...base, client_id: '1000.WEB', redirect_uri: 'https://app.example/cb/' },
+      { ...base, redirect_uri: 'not a url' },
+    ]) {
+      const res = await fetch(authUrl(params), { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await res.text()).toContain('<title>Invalid Redirect Uri</title>');
+    }
+    expect(emu.counters.grantsIssued).toBe(grantsBefore);
     const ok = await fetch(authUrl({ ...base, client_id: '1000.WEB', redirect_uri: 'https://app.example/cb' }), { redirect: 'manual' });
     expect(ok.status).toBe(302);
   });

@@ -237,7 +237,7 @@ describe('hosts a secret may go to', () => {
     redirect.search = new URLSearchParams({
       client_id: DEFAULT_CLIENT.clientId,
       response_type: 'code',
-      redirect_uri: 'http://127.0.0.1:1/cb',
+      redirect_uri: DEFAULT_CLIENT.redirectUris?.[0] ?? '',
       access_type: 'offline',
     }).toString();
     const answer = await fetch(redirect, { redirect: 'manual' });

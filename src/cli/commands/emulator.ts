@@ -62,6 +62,7 @@ export function registerEmulator(program: Command, cli: CliRuntime): void {
     out.line(`  API domain       ${emulator.apiDomain}`);
     out.line(`  client id        ${DEFAULT_CLIENT.clientId}`);
     out.line(`  client secret    ${opts.showSecret ? secret : `${redact(secret)}   (--show-secret prints it)`}`);
+    out.line(`  redirect URIs    ${(DEFAULT_CLIENT.redirectUris ?? []).join(', ')}   (registered; ztoken login uses the first)`);
     out.line(`  users            ${DEFAULT_USERS.map((u) => u.email).join(', ')} (any other email signs in as a new user)`);
     out.line('Zoho endpoints:');
     out.line('  POST /oauth/v2/token          grant exchange and refresh');

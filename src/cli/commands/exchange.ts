@@ -16,7 +16,8 @@ import {
   storeUrlOf,
 } from '../context.js';
 import type { Output } from '../output.js';
-import { expiryStatus } from '../token-view.js';
+import { parseClientCredentialsGrant } from '../../zoho/client-credentials-grant.js';
+import { expiryStatus, tokenKind } from '../token-view.js';
 import { describeToken } from './shared.js';
 
 interface ExchangeFlags extends StoreFlags, ClientFlags {
@@ -60,11 +61,17 @@ export function registerExchange(program: Command, cli: CliRuntime): void {
   });
 }
 
-export function printSaved(out: Output, saved: StoredToken, storeUrl: string): void {
-  out.line(out.ok(`Saved ${describeToken(saved)} in ${describeStoreUrl(storeUrl)}`));
+export function printSaved(out: Output, saved: StoredToken, storeUrl: string, verb = 'Saved'): void {
+  out.line(out.ok(`${verb} ${describeToken(saved)} in ${describeStoreUrl(storeUrl)}`));
+  out.line(`  kind          ${tokenKind(saved)}`);
   out.line(`  access token  ${redact(saved.accessToken)}, ${expiryStatus(saved, Date.now()).text}`);
-  out.line(
-    `  refresh token ${saved.refreshToken ? redact(saved.refreshToken) : out.c.yellow('none (ask for access_type=offline to get one)')}`,
-  );
+  const selfClient = parseClientCredentialsGrant(saved.grantToken);
+  if (selfClient && !saved.refreshToken) {
+    out.line(`  refresh token none: a new access token comes from the same grant (${selfClient.soid}) on expiry`);
+  } else {
+    out.line(
+      `  refresh token ${saved.refreshToken ? redact(saved.refreshToken) : out.c.yellow('none (ask for access_type=offline to get one)')}`,
+    );
+  }
   out.line(`  api domain    ${saved.apiDomain ?? '-'}`);
 }

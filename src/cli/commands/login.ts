@@ -2,14 +2,18 @@
  * `ztoken login`: Zoho's authorization-code flow in the browser. A callback server listens on
  * loopback, the sign-in URL carries a random `state` that the callback must bring back, and the
  * code is exchanged (access_type=offline, prompt=consent, so a refresh token comes with it).
+ * Before waiting, the accounts server is asked whether it accepts the redirect URI, so an
+ * unregistered one fails here, naming the fix, rather than on Zoho's page in the browser.
+ * `--device` and `--client-credentials` are the other ways in (their own files).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { StoredToken } from '../../token.js';
 import { ZohoHosts } from '../../zoho/hosts.js';
+import { checkRedirectUri } from '../../zoho/redirect-check.js';
+import { browserOptOut } from '../browser.js';
 import {
   addClientOptions,
   addDebugOption,
@@ -27,6 +31,7 @@ import { CliError, describeError, UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../token-view.js';
 import { parsePort } from './emulator.js';
 import { printSaved } from './exchange.js';
+import { loginWithClientCredentials, parseClientCredentialsFlags } from './login-client-credentials.js';
 import { loginWithDevice } from './login-device.js';
 
 export const DEFAULT_SCOPE = 'ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ';
@@ -45,8 +50,13 @@ interface LoginFlags extends StoreFlags, ClientFlags {
   user?: string;
   loginHint?: string;
   open: boolean;
+  redirectCheck: boolean;
   timeout: number;
   device?: boolean;
+  clientCredentials?: boolean;
+  soid?: string;
+  /** A hidden alias of --scope. */
+  scopes?: string;
 }
 
 interface Callback {
@@ -91,27 +101,6 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-/** Opens the URL in a browser where one can be opened; never fails (the URL is printed anyway). */
-export function tryOpenBrowser(url: string, env: NodeJS.ProcessEnv): boolean {
-  let command: string;
-  let args: string[];
-  if (process.platform === 'darwin') [command, args] = ['open', [url]];
-  else if (process.platform === 'win32') [command, args] = ['cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]];
-  else {
-    // Without a display, xdg-open may start a text browser that takes over this terminal.
-    if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return false;
-    [command, args] = ['xdg-open', [url]];
-  }
-  try {
-    const child = spawn(command, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function page(res: ServerResponse, status: number, title: string, text: string): void {
   const html = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -127,8 +116,12 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     .option('--redirect-uri <url>', 'loopback redirect URI registered for the client (default http://127.0.0.1:PORT/callback)')
     .option('--user <name>', "user name to save the token under (default: Zoho's email:zgid)")
     .option('--login-hint <email>', 'account to suggest on the sign-in page')
-    .option('--no-open', 'print the URL only; do not try to open a browser')
+    .option('--no-open', 'print the URL only; do not try to open a browser (also: ZTOKEN_NO_BROWSER=1, CI)')
+    .option('--no-redirect-check', 'do not ask Zoho first whether it accepts the redirect URI')
     .option('--device', 'no browser here: sign in on another device with a code (Zoho device flow)')
+    .option('--client-credentials', "no user: a self-client's access token for an org (client_credentials grant, needs --soid)")
+    .option('--soid <id>', 'with --client-credentials: the org, ZohoCRM.<org id>')
+    .addOption(new Option('--scopes <scopes>').hideHelp())
     .addOption(
       new Option('--timeout <duration>', 'how long to wait for the sign-in: 90s, 5m, 1h')
         .argParser((text: string) => {
@@ -147,8 +140,25 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     'ztoken login --redirect-uri http://localhost:8080/oauth/callback --dc EU',
     'ztoken login --scope ZohoCRM.modules.ALL,ZohoCRM.settings.ALL --no-open',
     'ztoken login --device      # no browser: approve a code on your phone',
+    'ztoken login --client-credentials --soid ZohoCRM.10234567 --scope ZohoCRM.modules.ALL',
   ]);
   command.action(async (opts: LoginFlags) => {
+    if (opts.scopes !== undefined) {
+      if (command.getOptionValueSource('scope') === 'cli') throw new UsageError('Give --scope or --scopes, not both');
+      opts.scope = opts.scopes;
+    }
+    if (opts.clientCredentials) {
+      const grant = parseClientCredentialsFlags(opts.soid, opts.scope);
+      if (opts.device) throw new UsageError('--client-credentials and --device are two different logins: pick one');
+      if (opts.user !== undefined) {
+        throw new UsageError('--user does not go with --client-credentials: the token is named after the user Zoho issues it for');
+      }
+      const client = resolveClient(cli, opts);
+      const storeUrl = storeUrlOf(opts);
+      await loginWithClientCredentials(cli, await openCliStore(cli, storeUrl, { access: 'write' }), client, grant, storeUrl);
+      return;
+    }
+    if (opts.soid !== undefined) throw new UsageError('--soid goes with --client-credentials');
     const client = resolveClient(cli, opts);
     if (opts.device) {
       const storeUrl = storeUrlOf(opts);
@@ -254,6 +264,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     }).toString();
 
     const { out } = cli;
+    if (opts.redirectCheck) await checkRedirect(cli, auth.toString(), redirectUri.toString(), client.clientId, accountsUrl);
     out.line(`Redirect URI: ${out.c.bold(redirectUri.toString())}`);
     out.line(
       out.c.dim(
@@ -267,7 +278,7 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
     out.line(
       out.c.dim(`Waiting for Zoho to redirect to ${redirectUri.toString()} (up to ${formatDuration(opts.timeout)}; Ctrl-C to give up)`),
     );
-    if (opts.open && tryOpenBrowser(auth.toString(), cli.env)) out.line(out.c.dim('(a browser window was opened)'));
+    await openSignInPage(cli, auth.toString(), opts);
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -288,4 +299,43 @@ export function registerLogin(program: Command, cli: CliRuntime): void {
       clearTimeout(timer);
     }
   });
+}
+
+/**
+ * Fails when the accounts server says it does not accept this redirect URI for the client; warns
+ * and goes on when its answer says nothing either way (a login never fails on a guess).
+ */
+async function checkRedirect(cli: CliRuntime, authUrl: string, redirectUri: string, clientId: string, accountsUrl: string): Promise<void> {
+  const check = await checkRedirectUri(authUrl, redirectUri);
+  if (check.verdict === 'refused') {
+    throw new CliError(
+      `${accountsUrl} refuses the redirect URI ${redirectUri} for client ${clientId}: it is not registered for that client (${check.detail})`,
+      {
+        hint: `Add exactly ${redirectUri} to the client's Authorized Redirect URIs in the Zoho API console (https://api-console.zoho.com), or pass the one it has with --redirect-uri URL (or --port N).`,
+      },
+    );
+  }
+  if (check.verdict === 'inconclusive') {
+    cli.out.warn(
+      `Could not check the redirect URI with ${accountsUrl}: ${check.detail}. Going on; if Zoho's page says "Invalid Redirect Uri", register ${redirectUri} for the client.`,
+    );
+  } else if (cli.debug) {
+    cli.out.note(cli.out.ce.dim(`debug: ${accountsUrl} accepts the redirect URI: ${check.detail}`));
+  }
+}
+
+/** Opens the sign-in page where it can; the URL is printed either way, so a failure only says so. */
+async function openSignInPage(cli: CliRuntime, url: string, flags: { open: boolean }): Promise<void> {
+  const { out } = cli;
+  const optOut = browserOptOut(flags, cli.env);
+  if (optOut) {
+    if (optOut !== '--no-open') out.line(out.c.dim(`(no browser opened: ${optOut})`));
+    return;
+  }
+  try {
+    await cli.openBrowser(url);
+    out.line(out.c.dim('(a browser window was opened)'));
+  } catch (error) {
+    out.line(out.c.dim(`(could not open a browser: ${(error as Error).message}; open the URL above yourself)`));
+  }
 }

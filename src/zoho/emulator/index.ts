@@ -43,9 +43,14 @@ export { booksOrganizationId } from './books-routes.js';
 export { INVALID_TOKEN_BODY } from './crm-routes.js';
 export { DEVICE_EXPIRES_S, DEVICE_INTERVAL_S, type DeviceApproval, type DeviceControl } from './device-routes.js';
 
+/**
+ * The client the emulator knows when given none. Like a Zoho client it has registered redirect
+ * URIs: those of `ztoken login` on its default port (8765), so a login elsewhere is refused as Zoho would.
+ */
 export const DEFAULT_CLIENT: Readonly<EmulatorClientConfig> = Object.freeze({
   clientId: '1000.EMULATORCLIENT0000000000000000',
   clientSecret: 'emulator-secret-0123456789abcdef0123456789',
+  redirectUris: Object.freeze(['http://127.0.0.1:8765/callback', 'http://localhost:8765/callback']) as string[],
 });
 
 export const DEFAULT_USERS: readonly Readonly<EmulatorUserConfig>[] = Object.freeze([

@@ -14,7 +14,9 @@
  *   consents at once as `login_hint` (or `user`, else the first user) and answers 302 to
  *   `redirect_uri?code=..&location=<its DC, e.g. us>&accounts-server=<emulator url>&state=..`. Like Zoho,
  *   `access_type` defaults to `online` (no refresh token): ask `access_type=offline`.
- *   A bad client, redirect URI or response type: HTTP 400 JSON `{"error": ..., "message": ...}`.
+ *   A redirect URI the client did not register (its `redirectUris`): HTTP 400 and Zoho's error page,
+ *   titled "Invalid Redirect Uri" (no redirect). A bad client or response type: HTTP 400 JSON
+ *   `{"error": ..., "message": ...}`.
  *   Over the client's grant limit: 302 to `redirect_uri?error=access_denied&state=..`.
  *   An unknown `login_hint` signs in a new user with that email (anyone may sign in).
  * - GET /oauth/serverinfo (the US emulator only): each DC's accounts server.
@@ -75,10 +77,12 @@ export async function authRoute(ctx: OAuthContext, req: IncomingMessage, res: Se
   try {
     target = new URL(redirectUri);
   } catch {
-    throw new HttpError(400, { error: 'invalid_redirect_uri', message: 'redirect_uri must be an absolute URL' });
+    invalidRedirectPage(res);
+    return;
   }
   if (!ctx.state.redirectAllowed(client, redirectUri)) {
-    throw new HttpError(400, { error: 'invalid_redirect_uri', message: 'redirect_uri is not registered for this client' });
+    invalidRedirectPage(res);
+    return;
   }
   if (q.get('response_type') !== 'code') {
     throw new HttpError(400, { error: 'unsupported_response_type', message: 'response_type must be code' });
@@ -102,6 +106,18 @@ export async function authRoute(ctx: OAuthContext, req: IncomingMessage, res: Se
   }
   if (state !== null) target.searchParams.append('state', state);
   redirect(res, target.toString());
+}
+
+/**
+ * Zoho's answer to a redirect URI the client did not register: an error page in the browser, never
+ * a redirect (the URI is not trusted). Zoho's page is titled "Invalid Redirect Uri"; so is this one.
+ */
+function invalidRedirectPage(res: ServerResponse): void {
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>Invalid Redirect Uri</title></head>' +
+    '<body><h1>Invalid Redirect Uri</h1><p>Redirect URI passed does not match with the one configured.</p></body></html>\n';
+  res.writeHead(400, { 'content-type': 'text/html;charset=UTF-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store' });
+  res.end(html);
 }
 
 /**
