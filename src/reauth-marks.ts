@@ -92,7 +92,9 @@ export function readReauthMark(value: unknown, where: string): ReauthMark | null
   return null;
 }
 
-/** The warning a store gives for a mark it cannot read (code ZTOKEN_MALFORMED_REAUTH_MARK). */
+/** The code of the process warning a store gives for a mark it cannot read. */
+export const MALFORMED_REAUTH_MARK_WARNING = 'ZTOKEN_MALFORMED_REAUTH_MARK';
+
 export function warnMalformedReauthMark(where: string, problem: string): void {
-  process.emitWarning(`Skipped a malformed re-authorization mark in ${where}: ${problem}`, { code: 'ZTOKEN_MALFORMED_REAUTH_MARK' });
+  process.emitWarning(`Skipped a malformed re-authorization mark in ${where}: ${problem}`, { code: MALFORMED_REAUTH_MARK_WARNING });
 }

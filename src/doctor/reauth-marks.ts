@@ -4,7 +4,7 @@
  * still count are findings (isStaleReauthMark: a re-authorization since voids them). Read only:
  * doctor clears nothing.
  */
-import { liveReauthMarks } from '../reauth-marks.js';
+import { liveReauthMarks, MALFORMED_REAUTH_MARK_WARNING, type ReauthMark } from '../reauth-marks.js';
 import { supportsReauthMarks, type TokenStore } from '../store.js';
 import type { StoredToken } from '../token.js';
 import type { Finding } from './findings.js';
@@ -15,14 +15,26 @@ const SHELL_WORD = /^[A-Za-z0-9@._:+-]{1,200}$/;
 export async function checkReauthMarks(store: TokenStore, tokens: readonly StoredToken[], login: string): Promise<Finding[]> {
   const check = 'reauthorization';
   if (!supportsReauthMarks(store)) return [];
-  let marks: Awaited<ReturnType<typeof store.getReauthMarks>>;
+  let marks: ReauthMark[];
+  // The store skips a malformed mark with a process warning: each one becomes a warning here.
+  const skipped: string[] = [];
+  const listener = (warning: Error & { code?: string }) => {
+    if (warning.code === MALFORMED_REAUTH_MARK_WARNING) skipped.push(warning.message);
+  };
+  process.on('warning', listener);
   try {
     marks = await store.getReauthMarks();
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are delivered on a later tick
   } catch (error) {
     return [{ check, level: 'warning', message: `could not read the re-authorization marks: ${(error as Error).message}` }];
+  } finally {
+    process.off('warning', listener);
   }
   const byId = new Map(tokens.map((token) => [token.id, token]));
-  return liveReauthMarks(marks, tokens).map((mark) => {
+  const unreadable = skipped.map(
+    (message): Finding => ({ check, level: 'warning', message: `${message} (not written by this tool, or damaged: it is ignored)` }),
+  );
+  const live = liveReauthMarks(marks, tokens).map((mark) => {
     const user = byId.get(mark.tokenId)?.userName;
     const who = user ? ` (${user})` : '';
     return {
@@ -35,4 +47,5 @@ export async function checkReauthMarks(store: TokenStore, tokens: readonly Store
       fix: user && SHELL_WORD.test(user) ? `${login} --user ${user}` : login,
     } satisfies Finding;
   });
+  return [...live, ...unreadable];
 }

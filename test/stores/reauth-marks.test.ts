@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
-import { hashRefreshToken, type ReauthMark } from '../../src/reauth-marks.js';
+import { hashRefreshToken, MALFORMED_REAUTH_MARK_WARNING, type ReauthMark } from '../../src/reauth-marks.js';
 import { type ReauthMarkStore, supportsReauthMarks, type TokenStore } from '../../src/store.js';
 import { FileStore } from '../../src/stores/file.js';
 import { DBStore } from '../../src/stores/mysql.js';
@@ -44,7 +44,7 @@ const MALFORMED: [string, string, string, number][] = [
 async function warningsOf(fn: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   const listener = (warning: Error & { code?: string }) => {
-    if (warning.code === 'ZTOKEN_MALFORMED_REAUTH_MARK') seen.push(warning.message);
+    if (warning.code === MALFORMED_REAUTH_MARK_WARNING) seen.push(warning.message);
   };
   process.on('warning', listener);
   try {
