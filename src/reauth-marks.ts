@@ -24,6 +24,8 @@ export interface ReauthMark {
 const HASH = /^[0-9a-f]{64}$/;
 /** Zoho's error codes are short snake_case words; anything else is not a reason we wrote. */
 const REASON = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The last time a Date can hold (so a mark's time always prints). */
+const MAX_TIME_MS = 8.64e15;
 const MARK_FIELDS = new Set(['tokenId', 'refreshTokenHash', 'reason', 'markedAt']);
 
 /** The hash a mark keeps of a refresh token (a token without one hashes the empty string). */
@@ -67,7 +69,7 @@ function problemOf(value: unknown): string | null {
   if (typeof mark.reason !== 'string' || !REASON.test(mark.reason)) {
     return 'reason is not 1 to 64 letters, digits or _ . -';
   }
-  if (typeof mark.markedAt !== 'number' || !Number.isSafeInteger(mark.markedAt) || mark.markedAt < 0) {
+  if (typeof mark.markedAt !== 'number' || !Number.isSafeInteger(mark.markedAt) || mark.markedAt < 0 || mark.markedAt > MAX_TIME_MS) {
     return 'markedAt is not a time in epoch ms';
   }
   return null;

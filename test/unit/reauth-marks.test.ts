@@ -45,6 +45,7 @@ describe('re-authorization marks', () => {
       [{ ...good, refreshTokenHash: 'abc' }, 'refreshTokenHash'],
       [{ ...good, reason: 'two words' }, 'reason'],
       [{ ...good, markedAt: Number.NaN }, 'markedAt'],
+      [{ ...good, markedAt: 9e15 }, 'markedAt'],
       [{ ...good, tokenId: 7 }, 'tokenId'],
       [{ ...good, extra: 1 }, 'unknown field "extra"'],
     ] as const) {
