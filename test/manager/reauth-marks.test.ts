@@ -14,6 +14,7 @@ import { hashRefreshToken, type ReauthMark } from '../../src/reauth-marks.js';
 import type { TokenStore } from '../../src/store.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
 import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
+import { allStoreFactories } from '../helpers/all-stores.js';
 
 const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'ztoken-manager-marks-'));
@@ -173,5 +174,40 @@ describe('re-authorization marks in the store', () => {
     const requests = emulator.counters.tokenRequests;
     await expect(manager().getAccessToken({ userName: 'erin' })).rejects.toBeInstanceOf(ReauthorizationRequiredError);
     expect(emulator.counters.tokenRequests).toBe(requests);
+  });
+});
+
+describe.each(await allStoreFactories())('every store: $name', (factory) => {
+  it('one manager marks, a second manager on the same store refuses without Zoho, re-authorization clears the mark', async () => {
+    const emulator = await startEmulator();
+    emulators.push(emulator);
+    const store = await factory.create();
+    try {
+      const manager = () =>
+        new TokenManager({
+          store,
+          clientId: DEFAULT_CLIENT.clientId,
+          clientSecret: DEFAULT_CLIENT.clientSecret,
+          accountsUrl: emulator.url,
+          now: () => emulator.clock.now(),
+        });
+      const a = manager();
+      const token = await a.authorize({ grantToken: emulator.issueGrantToken(), userName: 'fay' });
+      emulator.revokeRefreshToken(token.refreshToken!);
+      emulator.clock.advance(2 * HOUR);
+      await expect(a.getAccessToken({ userName: 'fay' })).rejects.toBeInstanceOf(ReauthorizationRequiredError);
+      const marking = store as TokenStore & { getReauthMark(id: string): Promise<ReauthMark | null> };
+      expect((await marking.getReauthMark(token.id))?.refreshTokenHash).toBe(hashRefreshToken(token.refreshToken));
+      const requests = emulator.counters.tokenRequests;
+      const b = manager();
+      await expect(b.getAccessToken({ userName: 'fay' })).rejects.toBeInstanceOf(ReauthorizationRequiredError);
+      expect(emulator.counters.tokenRequests).toBe(requests);
+      const again = await b.authorize({ grantToken: emulator.issueGrantToken(), userName: 'fay' });
+      expect(await marking.getReauthMark(token.id)).toBeNull();
+      expect(await a.getAccessToken({ userName: 'fay' })).toBe(again.accessToken);
+      expect(a.needsReauthorization(token.id)).toBe(false);
+    } finally {
+      await factory.destroy(store);
+    }
   });
 });
