@@ -38,7 +38,14 @@ export {
   validateId,
 } from './token.js';
 export { rowToToken, type TokenRow, tokenToRow } from './row.js';
-export { type LockingTokenStore, supportsLocking, type TokenStore } from './store.js';
+export {
+  type LockingTokenStore,
+  type ReauthMarkStore,
+  supportsLocking,
+  supportsReauthMarks,
+  type TokenStore,
+} from './store.js';
+export { hashRefreshToken, isStaleReauthMark, liveReauthMarks, type ReauthMark } from './reauth-marks.js';
 export { ClosedGuard } from './stores/closed.js';
 export { MemoryStore } from './stores/memory.js';
 export { ListStore } from './stores/list.js';

@@ -3,6 +3,7 @@
  * cross-process lock. Every store in src/stores implements it and passes the conformance kit
  * (src/testing).
  */
+import type { ReauthMark } from './reauth-marks.js';
 import type { OAuthToken, StoredToken } from './token.js';
 
 export interface TokenStore {
@@ -53,4 +54,31 @@ export interface BulkInsertStore {
 
 export function supportsBulkInsert(store: TokenStore): store is TokenStore & BulkInsertStore {
   return typeof (store as Partial<BulkInsertStore>).bulkInsert === 'function';
+}
+
+/**
+ * Optional: re-authorization marks (reauth-marks.ts), kept beside the tokens and never in Zoho's
+ * own table or file. A mark says Zoho rejected a token's refresh token; setting one replaces the
+ * token's previous mark. What a store reads back is validated: a malformed mark is skipped with a
+ * warning. Whether a mark still counts is decided by isStaleReauthMark, by the caller: a store
+ * wrapped by EncryptedStore sees only ciphertext, so it cannot compare refresh tokens itself.
+ */
+export interface ReauthMarkStore {
+  setReauthMark(mark: ReauthMark): Promise<void>;
+  /** The mark of one token, or null. */
+  getReauthMark(tokenId: string): Promise<ReauthMark | null>;
+  /** Every well-formed mark, ordered by token id. */
+  getReauthMarks(): Promise<ReauthMark[]>;
+  /** Removes a token's mark; clearing a token without one is not an error. */
+  clearReauthMark(tokenId: string): Promise<void>;
+}
+
+export function supportsReauthMarks(store: TokenStore): store is TokenStore & ReauthMarkStore {
+  const marks = store as Partial<ReauthMarkStore>;
+  return (
+    typeof marks.setReauthMark === 'function' &&
+    typeof marks.getReauthMark === 'function' &&
+    typeof marks.getReauthMarks === 'function' &&
+    typeof marks.clearReauthMark === 'function'
+  );
 }

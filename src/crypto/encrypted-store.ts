@@ -7,7 +7,8 @@
  */
 import { TokenStoreError } from '../errors.js';
 import { refreshLockKey } from '../lock-keys.js';
-import { supportsBulkInsert, supportsLocking, type TokenStore } from '../store.js';
+import type { ReauthMark } from '../reauth-marks.js';
+import { supportsBulkInsert, supportsLocking, supportsReauthMarks, type TokenStore } from '../store.js';
 import { ClosedGuard } from '../stores/closed.js';
 import {
   type LookupField,
@@ -49,6 +50,14 @@ export class EncryptedStore implements TokenStore {
   readonly withLock?: <T>(key: string, ttlMs: number, fn: () => Promise<T>) => Promise<T>;
   /** BulkInsertStore, when the inner store has it: the tokens are encrypted, then inserted by it. */
   readonly bulkInsert?: (tokens: readonly StoredToken[], expectedCount: number) => Promise<boolean>;
+  /**
+   * ReauthMarkStore, when the inner store has it. Marks pass through as they are: they hold a
+   * SHA-256 of the plaintext refresh token, never the token, so there is nothing to encrypt.
+   */
+  readonly setReauthMark?: (mark: ReauthMark) => Promise<void>;
+  readonly getReauthMark?: (tokenId: string) => Promise<ReauthMark | null>;
+  readonly getReauthMarks?: () => Promise<ReauthMark[]>;
+  readonly clearReauthMark?: (tokenId: string) => Promise<void>;
   readonly #cipher: FieldCipher;
   readonly #guard = new ClosedGuard('EncryptedStore');
 
@@ -72,6 +81,24 @@ export class EncryptedStore implements TokenStore {
         this.#guard.check();
         const encrypted = tokens.map((token) => ({ ...this.#encryptToken(normalizeTokenForSave(token)), id: validateId(token.id) }));
         return inner.bulkInsert(encrypted, expectedCount);
+      };
+    }
+    if (supportsReauthMarks(inner)) {
+      this.setReauthMark = (mark) => {
+        this.#guard.check();
+        return inner.setReauthMark(mark);
+      };
+      this.getReauthMark = (tokenId) => {
+        this.#guard.check();
+        return inner.getReauthMark(tokenId);
+      };
+      this.getReauthMarks = () => {
+        this.#guard.check();
+        return inner.getReauthMarks();
+      };
+      this.clearReauthMark = (tokenId) => {
+        this.#guard.check();
+        return inner.clearReauthMark(tokenId);
       };
     }
   }

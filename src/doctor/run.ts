@@ -1,12 +1,14 @@
 /**
- * Runs the doctor's checks on an open store, in order: layout, file mode, then each token and
- * the duplicates across tokens. The store is opened (and its failure reported) by the caller.
+ * Runs the doctor's checks on an open store, in order: layout, file mode, then each token, the
+ * duplicates across tokens and the tokens marked as needing re-authorization. The store is
+ * opened (and its failure reported) by the caller.
  */
 import type { TokenStore } from '../store.js';
 import { FileStore } from '../stores/file.js';
 import type { ZohoHosts } from '../zoho/hosts.js';
 import { checkFileMode } from './file-mode.js';
 import { checkOnline } from './online.js';
+import { checkReauthMarks } from './reauth-marks.js';
 import type { Finding } from './findings.js';
 import { checkDuplicates, checkToken } from './token-checks.js';
 
@@ -38,6 +40,7 @@ export async function runDoctor(store: TokenStore, options: DoctorOptions): Prom
   const ctx = { hosts: options.hosts, keysLoaded: options.keysLoaded, login: options.login, now: options.now ?? Date.now() };
   for (const token of tokens) findings.push(...checkToken(token, ctx));
   findings.push(...checkDuplicates(tokens));
+  findings.push(...(await checkReauthMarks(store, tokens, options.login)));
   if (options.online) for (const token of tokens) findings.push(await checkOnline(token, options.hosts, ctx.now));
   if (tokens.length === 0) findings.push({ check: 'tokens', level: 'warning', message: 'the store holds no tokens', fix: options.login });
   return findings;

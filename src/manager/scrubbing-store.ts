@@ -4,7 +4,7 @@
  * TokenStoreError (stores/foreign-errors.ts). Errors thrown by a withLock callback are the
  * manager's own (Zoho's answer to a refresh, say) and pass through untouched.
  */
-import { storeNameOf, supportsLocking, type TokenStore } from '../store.js';
+import { type ReauthMarkStore, storeNameOf, supportsLocking, supportsReauthMarks, type TokenStore } from '../store.js';
 import { foreignStoreError } from '../stores/foreign-errors.js';
 import { type OAuthToken, secretsOf } from '../token.js';
 
@@ -17,7 +17,7 @@ export function scrubbingStore(store: TokenStore, clientSecret: string): TokenSt
       throw foreignStoreError(error, operation, name, [clientSecret, ...secretsOf(token)]);
     }
   }
-  const scrubbing: TokenStore = {
+  const scrubbing: TokenStore & Partial<ReauthMarkStore> = {
     findToken: (partial) => call('findToken', partial, () => store.findToken(partial)),
     saveToken: (token) => call('saveToken', token, () => store.saveToken(token)),
     deleteToken: (id) => call('deleteToken', undefined, () => store.deleteToken(id)),
@@ -43,6 +43,12 @@ export function scrubbingStore(store: TokenStore, clientSecret: string): TokenSt
         throw foreignStoreError(error, 'withLock', name, [clientSecret]);
       }
     };
+  }
+  if (supportsReauthMarks(store)) {
+    scrubbing.setReauthMark = (mark) => call('setReauthMark', undefined, () => store.setReauthMark(mark));
+    scrubbing.getReauthMark = (tokenId) => call('getReauthMark', undefined, () => store.getReauthMark(tokenId));
+    scrubbing.getReauthMarks = () => call('getReauthMarks', undefined, () => store.getReauthMarks());
+    scrubbing.clearReauthMark = (tokenId) => call('clearReauthMark', undefined, () => store.clearReauthMark(tokenId));
   }
   return scrubbing;
 }

@@ -17,7 +17,8 @@ import {
   ZTokenError,
 } from '../errors.js';
 import { grantLockKey, refreshLockKey } from '../lock-keys.js';
-import { supportsLocking, type TokenStore } from '../store.js';
+import { isStaleReauthMark, type ReauthMark, reauthMarkOf } from '../reauth-marks.js';
+import { supportsLocking, supportsReauthMarks, type TokenStore } from '../store.js';
 import { isExpired, type OAuthToken, redact, scrubSecrets, secretsOf, type StoredToken } from '../token.js';
 import { AccountsClient, type TokenGrant } from '../zoho/accounts.js';
 import { type DeviceFlowInput, runDeviceFlow } from './device-flow.js';
@@ -117,6 +118,9 @@ function withWhereAsked(error: Error, accountsUrl: string, where: TokenLocation)
   );
 }
 
+/** The reason of the in-process mark of a token that has no refresh token at all (never persisted). */
+const NO_REFRESH_TOKEN = 'no_refresh_token';
+
 /** Zoho's answers to a refresh token it no longer accepts (revoked, or displaced by a 21st). */
 const REJECTED_REFRESH = new Set(['invalid_code', 'invalid_token', 'invalid_grant']);
 
@@ -151,8 +155,11 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   private readonly exchanges = new Map<string, Promise<StoredToken>>();
   /** Throttled refreshes back off until this time, per token id. */
   private readonly backoffUntil = new Map<string, number>();
-  /** Token id -> the refresh token Zoho rejected: that token needs a new authorization. */
-  private readonly rejectedRefresh = new Map<string, string>();
+  /**
+   * Token id -> the mark of the refresh token Zoho rejected (seen here, or persisted by another
+   * process and read before a refresh): that token needs a new authorization.
+   */
+  private readonly rejectedRefresh = new Map<string, ReauthMark>();
   /** Access tokens an API call was refused with: never served again, even before their expiry. */
   private readonly rejectedAccess = new Set<string>();
   /** Errors already emitted, so a failure is reported once however many paths see it. */
@@ -363,6 +370,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       const where = this.locate(current); // an untrusted host throws here: nothing sent, nothing deleted
       if (current.refreshToken) await this.revokeAtZoho(current.refreshToken, where);
       await this.io.deleteToken(current.id);
+      await this.clearPersistedMark(current.id);
       return current;
     };
     const store = this.io;
@@ -376,9 +384,11 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
 
   /** Whether Zoho rejected this token's refresh token (a new authorization is needed). */
   needsReauthorization(id: string): boolean {
+    const mark = this.rejectedRefresh.get(id);
+    if (mark === undefined) return false;
+    // A token this process no longer caches is judged by the mark alone.
     const token = this.tokens.get(id);
-    const rejected = this.rejectedRefresh.get(id);
-    return rejected !== undefined && (token === undefined || token.refreshToken === rejected);
+    return token === undefined || !isStaleReauthMark(mark, token);
   }
 
   /**
@@ -428,11 +438,61 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
 
   /** Zoho rejected this token's current refresh token (a new one, from any process, clears it). */
   private isRejected(token: StoredToken): boolean {
-    const rejected = this.rejectedRefresh.get(token.id);
-    if (rejected === undefined) return false;
-    if (rejected === (token.refreshToken ?? '')) return true;
+    const mark = this.rejectedRefresh.get(token.id);
+    if (mark === undefined) return false;
+    if (!isStaleReauthMark(mark, token)) return true;
     this.rejectedRefresh.delete(token.id);
     return false;
+  }
+
+  /**
+   * Before a refresh (the only time: cached reads never touch the marks): a mark another process
+   * persisted for this token's current refresh token makes this process refuse the refresh too,
+   * without asking Zoho; a stale one (the token was re-authorized since) is cleared.
+   */
+  private async readPersistedMark(token: StoredToken): Promise<void> {
+    const store = this.io;
+    const known = this.rejectedRefresh.get(token.id);
+    if (!token.refreshToken || (known && !isStaleReauthMark(known, token)) || !supportsReauthMarks(store)) return;
+    let mark: ReauthMark | null;
+    try {
+      mark = await store.getReauthMark(token.id);
+    } catch (error) {
+      this.report(error as Error);
+      this.logger.warn?.(
+        `Could not read the re-authorization mark of token id ${token.id}: ${this.scrub((error as Error).message, token)}`,
+      );
+      return;
+    }
+    if (!mark) return;
+    if (isStaleReauthMark(mark, token)) await this.clearPersistedMark(token.id);
+    else this.rejectedRefresh.set(token.id, mark);
+  }
+
+  /** Persists a rejection for the fleet and doctor; best effort: a store failure is reported, never thrown. */
+  private async persistMark(mark: ReauthMark, token: StoredToken): Promise<void> {
+    const store = this.io;
+    if (!supportsReauthMarks(store)) return;
+    try {
+      await store.setReauthMark(mark);
+    } catch (error) {
+      this.report(error as Error);
+      this.logger.error?.(
+        `Could not record in the store that token id ${token.id} needs re-authorization: ${this.scrub((error as Error).message, token)}`,
+      );
+    }
+  }
+
+  /** Removes a token's persisted mark, best effort (a stale mark is ignored by every reader anyway). */
+  private async clearPersistedMark(id: string): Promise<void> {
+    const store = this.io;
+    if (!supportsReauthMarks(store)) return;
+    try {
+      await store.clearReauthMark(id);
+    } catch (error) {
+      this.report(error as Error);
+      this.logger.warn?.(`Could not clear the re-authorization mark of token id ${id}: ${this.scrub((error as Error).message)}`);
+    }
   }
 
   /** The invalid_code answer to an exchange, with its likely causes and any stored token that already spent the code. */
@@ -531,6 +591,8 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     const saved = await this.io.saveToken(token);
     this.rejectedRefresh.delete(saved.id);
     this.backoffUntil.delete(saved.id);
+    // A new refresh token voids any mark (isStaleReauthMark); clearing it keeps the store tidy.
+    await this.clearPersistedMark(saved.id);
     this.remember(saved, code ? { grantToken: code } : { id: saved.id });
     this.emit('save', info(saved));
     return saved;
@@ -610,13 +672,19 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
       if (stillValid) return token;
       throw new ZohoThrottleError(`Refresh of token id ${token.id} is backing off after Zoho throttled it`, backoff - now);
     }
+    await this.readPersistedMark(token);
     if (this.isRejected(token)) {
-      throw new ReauthorizationRequiredError(`Token id ${token.id} needs a new authorization: Zoho rejected its refresh token`, token.id);
+      const mark = this.rejectedRefresh.get(token.id);
+      const why = mark && mark.reason !== NO_REFRESH_TOKEN ? ` (${mark.reason}, ${new Date(mark.markedAt).toISOString()})` : '';
+      throw new ReauthorizationRequiredError(
+        `Token id ${token.id} needs a new authorization: Zoho rejected its refresh token${why}`,
+        token.id,
+      );
     }
     const selfClient = token.refreshToken ? null : parseClientCredentialsGrant(token.grantToken);
     if (!token.refreshToken && !selfClient) {
       if (token.grantToken && !token.accessToken) return this.authorize({ grantToken: token.grantToken, userName: token.userName });
-      this.rejectedRefresh.set(token.id, '');
+      this.rejectedRefresh.set(token.id, reauthMarkOf(token, NO_REFRESH_TOKEN, this.now()));
       throw new ReauthorizationRequiredError(`Token id ${token.id} has no refresh token: authorize again`, token.id);
     }
     refuseCiphertext(token, 'refresh');
@@ -629,10 +697,11 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
         ? await accounts.clientCredentials(selfClient.soid, selfClient.scopes)
         : await accounts.refresh(token.refreshToken ?? '');
     } catch (error) {
-      return this.absorbRefreshFailure(token, withWhereAsked(error as Error, this.accountsFor(where).accountsUrl, where), stillValid);
+      return await this.absorbRefreshFailure(token, withWhereAsked(error as Error, this.accountsFor(where).accountsUrl, where), stillValid);
     }
     if (grant.apiDomain) this.hosts.locate(grant.apiDomain);
     this.backoffUntil.delete(token.id);
+    this.rejectedRefresh.delete(token.id);
     if (token.accessToken) this.rejectedAccess.delete(token.accessToken);
     const refreshed: StoredToken = {
       ...token,
@@ -662,7 +731,7 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
   }
 
   /** Decides what a failed refresh means: back off, serve a still-valid token, or re-authorize. */
-  private absorbRefreshFailure(token: StoredToken, error: Error, stillValid: boolean): StoredToken {
+  private async absorbRefreshFailure(token: StoredToken, error: Error, stillValid: boolean): Promise<StoredToken> {
     if (error instanceof ZohoThrottleError) {
       this.backoffUntil.set(token.id, this.now() + error.retryAfterMs);
       this.report(error);
@@ -672,7 +741,11 @@ export class TokenManager extends TypedEmitter<TokenManagerEvents> {
     }
     if (error instanceof ZohoOAuthError && REJECTED_REFRESH.has(error.zohoError)) {
       // Zoho rejected the refresh token itself (revoked, or displaced by a 21st one).
-      this.rejectedRefresh.set(token.id, token.refreshToken ?? '');
+      const mark = reauthMarkOf(token, error.zohoError, this.now());
+      this.rejectedRefresh.set(token.id, mark);
+      // Kept in the store too (refresh tokens only: a self-client's grant is asked again), so the
+      // fleet stops asking Zoho and `ztoken doctor` can tell.
+      if (token.refreshToken) await this.persistMark(mark, token);
       const reauth = new ReauthorizationRequiredError(
         `Zoho rejected the refresh token ${redact(token.refreshToken)} of token id ${token.id} (${error.zohoError}): the user must authorize again; the stored token is kept`,
         token.id,

@@ -20,12 +20,14 @@ import { isUtf8 } from 'node:buffer';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TokenStoreError } from '../errors.js';
-import type { TokenStore } from '../store.js';
+import { checkReauthMark, type ReauthMark } from '../reauth-marks.js';
+import type { ReauthMarkStore, TokenStore } from '../store.js';
 import {
   compareIds,
   copyToken,
   locateForSave,
   lookupRuleOf,
+  MAX_LAYOUT_ID_LENGTH,
   nextIdAfter,
   normalizeTokenForSave,
   type OAuthToken,
@@ -39,6 +41,7 @@ import { FileImage } from './file/file-image.js';
 import { FileLock, GUARD_STALE_MS } from './file/file-lock.js';
 import { FileView, type Observation } from './file/file-view.js';
 import { KeptFields } from './file/kept-fields.js';
+import { MarksFile, marksPathOf } from './file/marks-file.js';
 import { checkWritable, DEFAULT_FILE_LAYOUT, FILE_LAYOUTS, type FileLayout, type FileLayoutName, layoutNamed } from './file/layouts.js';
 import { SerialQueue } from './file/serial-queue.js';
 import { removeOrphanTempFiles } from './file/temp-files.js';
@@ -80,6 +83,8 @@ export interface FileActivity {
 
 export const DEFAULT_TOKEN_FILE = 'sdk_tokens.txt';
 const DEFAULT_LOCK_STALE_MS = 10_000;
+/** The withLock key around every rewrite of the marks sidecar. */
+const MARKS_LOCK_KEY = 'ztoken:reauth-marks';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -93,7 +98,7 @@ export function writeLockPath(tokenFile: string): string {
   return `${tokenFile}.lock`;
 }
 
-export class FileStore implements TokenStore {
+export class FileStore implements TokenStore, ReauthMarkStore {
   /** The token file, absolute. */
   readonly path: string;
   private readonly lockStaleMs: number;
@@ -106,6 +111,8 @@ export class FileStore implements TokenStore {
   private readonly newLayout: FileLayout;
   private image: FileImage;
   private readonly kept = new KeptFields();
+  /** The re-authorization marks sidecar (file/marks-file.ts). */
+  private readonly marksFile: MarksFile;
   /** Set when the file could not be parsed: every call fails with it until the file changes. */
   private corrupt: TokenStoreError | null = null;
   private orphansRemoved = false;
@@ -126,6 +133,7 @@ export class FileStore implements TokenStore {
     }
     this.writeLock = new FileLock(writeLockPath(this.path));
     this.view = new FileView(this.path);
+    this.marksFile = new MarksFile(marksPathOf(this.path));
   }
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
@@ -207,6 +215,41 @@ export class FileStore implements TokenStore {
     } finally {
       await this.release(lock, owner);
     }
+  }
+
+  /** ReauthMarkStore: the sidecar `<token file>.marks.json`, rewritten atomically under a lock. */
+  async setReauthMark(mark: ReauthMark): Promise<void> {
+    this.guard.check();
+    const clean = checkReauthMark(mark);
+    await this.updateMarks('setReauthMark', (marks) => [...marks.filter((m) => m.tokenId !== clean.tokenId), clean]);
+  }
+
+  async getReauthMark(tokenId: string): Promise<ReauthMark | null> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    return this.readMarks('getReauthMark').find((mark) => mark.tokenId === id) ?? null;
+  }
+
+  async getReauthMarks(): Promise<ReauthMark[]> {
+    this.guard.check();
+    return this.readMarks('getReauthMarks').sort((a, b) => compareIds(a.tokenId, b.tokenId));
+  }
+
+  async clearReauthMark(tokenId: string): Promise<void> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    if (!this.readMarks('clearReauthMark').some((mark) => mark.tokenId === id)) return; // nothing to clear: no lock, no write
+    await this.updateMarks('clearReauthMark', (marks) => marks.filter((m) => m.tokenId !== id));
+  }
+
+  private readMarks(operation: string): ReauthMark[] {
+    return this.io(operation, 'UNAVAILABLE', () => this.marksFile.read());
+  }
+
+  private updateMarks(operation: string, change: (marks: ReauthMark[]) => ReauthMark[]): Promise<void> {
+    return this.withLock(MARKS_LOCK_KEY, this.lockStaleMs, async () =>
+      this.io(operation, 'WRITE_FAILED', () => this.marksFile.write(change(this.marksFile.read()))),
+    );
   }
 
   async close(): Promise<void> {

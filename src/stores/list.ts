@@ -6,7 +6,9 @@
 import { ClosedGuard } from './closed.js';
 import { LocalLocks } from './lock.js';
 import { rowToToken, type TokenRow, tokenToRow } from '../row.js';
-import type { TokenStore } from '../store.js';
+import type { ReauthMark } from '../reauth-marks.js';
+import type { ReauthMarkStore, TokenStore } from '../store.js';
+import { LocalReauthMarks } from './local-reauth-marks.js';
 import {
   compareIds,
   type LookupField,
@@ -21,11 +23,12 @@ import {
   validateId,
 } from '../token.js';
 
-export class ListStore implements TokenStore {
+export class ListStore implements TokenStore, ReauthMarkStore {
   /** The records, each `[id, user_name, client_id, ..., api_domain]`, in insertion order. */
   readonly records: TokenRow[] = [];
   private readonly guard = new ClosedGuard('ListStore');
   private readonly locks = new LocalLocks();
+  private readonly marks = new LocalReauthMarks();
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
@@ -71,6 +74,26 @@ export class ListStore implements TokenStore {
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
     this.guard.check();
     return this.locks.withLock(key, ttlMs, fn, 'ListStore');
+  }
+
+  async setReauthMark(mark: ReauthMark): Promise<void> {
+    this.guard.check();
+    this.marks.set(mark);
+  }
+
+  async getReauthMark(tokenId: string): Promise<ReauthMark | null> {
+    this.guard.check();
+    return this.marks.get(tokenId);
+  }
+
+  async getReauthMarks(): Promise<ReauthMark[]> {
+    this.guard.check();
+    return this.marks.all();
+  }
+
+  async clearReauthMark(tokenId: string): Promise<void> {
+    this.guard.check();
+    this.marks.clear(tokenId);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,9 @@
  */
 import { ClosedGuard } from './closed.js';
 import { LocalLocks } from './lock.js';
-import type { TokenStore } from '../store.js';
+import type { ReauthMark } from '../reauth-marks.js';
+import type { ReauthMarkStore, TokenStore } from '../store.js';
+import { LocalReauthMarks } from './local-reauth-marks.js';
 import {
   compareIds,
   type LookupField,
@@ -58,7 +60,7 @@ function fromRecord(r: StoredToken): StoredToken {
   return out;
 }
 
-export class MemoryStore implements TokenStore {
+export class MemoryStore implements TokenStore, ReauthMarkStore {
   private readonly rows = new Map<string, StoredToken>();
   /**
    * Per lookup field: value -> the token holding it, straight to the object (one hash probe, no
@@ -74,6 +76,7 @@ export class MemoryStore implements TokenStore {
   private maxNumericId: number | null = 0;
   private readonly guard = new ClosedGuard('MemoryStore');
   private readonly locks = new LocalLocks();
+  private readonly marks = new LocalReauthMarks();
 
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
@@ -125,6 +128,26 @@ export class MemoryStore implements TokenStore {
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
     this.guard.check();
     return this.locks.withLock(key, ttlMs, fn, 'MemoryStore');
+  }
+
+  async setReauthMark(mark: ReauthMark): Promise<void> {
+    this.guard.check();
+    this.marks.set(mark);
+  }
+
+  async getReauthMark(tokenId: string): Promise<ReauthMark | null> {
+    this.guard.check();
+    return this.marks.get(tokenId);
+  }
+
+  async getReauthMarks(): Promise<ReauthMark[]> {
+    this.guard.check();
+    return this.marks.all();
+  }
+
+  async clearReauthMark(tokenId: string): Promise<void> {
+    this.guard.check();
+    this.marks.clear(tokenId);
   }
 
   async close(): Promise<void> {

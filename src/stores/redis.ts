@@ -9,11 +9,13 @@
  */
 import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../errors.js';
-import type { TokenStore } from '../store.js';
+import { checkReauthMark, type ReauthMark, readReauthMark, warnMalformedReauthMark } from '../reauth-marks.js';
+import type { ReauthMarkStore, TokenStore } from '../store.js';
 import {
   COLUMN_OF,
   compareIds,
   lookupRuleOf,
+  MAX_LAYOUT_ID_LENGTH,
   matchRule,
   nextIdAfter,
   normalizeTokenForSave,
@@ -74,7 +76,7 @@ const DELETE_BATCH = 500;
 
 const protocolOf = (url: string) => /^[a-z+]+:/i.exec(url)?.[0].toLowerCase() ?? '';
 
-export class RedisStore implements TokenStore {
+export class RedisStore implements TokenStore, ReauthMarkStore {
   readonly prefix: string;
   readonly keys: RedisKeyLayout;
   /** Where the tokens are, for messages: host:port and prefix, never a password. */
@@ -246,6 +248,55 @@ export class RedisStore implements TokenStore {
         () => undefined,
       );
     }
+  }
+
+  /** ReauthMarkStore: one field per token in the hash `<prefix>reauthmarks`, the mark as JSON. */
+  async setReauthMark(mark: ReauthMark): Promise<void> {
+    this.guard.check();
+    const clean = checkReauthMark(mark);
+    await this.call('setReauthMark', 'WRITE_FAILED', [], (client) =>
+      client.hset(this.keys.reauthMarks, clean.tokenId, JSON.stringify(clean)),
+    );
+  }
+
+  async getReauthMark(tokenId: string): Promise<ReauthMark | null> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    const text = await this.call('getReauthMark', 'UNAVAILABLE', [], (client) => client.hget(this.keys.reauthMarks, id));
+    return text === null ? null : this.readMark(id, text);
+  }
+
+  async getReauthMarks(): Promise<ReauthMark[]> {
+    this.guard.check();
+    const all = await this.call('getReauthMarks', 'UNAVAILABLE', [], (client) => client.hgetall(this.keys.reauthMarks));
+    return Object.entries(all)
+      .map(([id, text]) => this.readMark(id, text))
+      .filter((mark): mark is ReauthMark => mark !== null)
+      .sort((a, b) => compareIds(a.tokenId, b.tokenId));
+  }
+
+  async clearReauthMark(tokenId: string): Promise<void> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    await this.call('clearReauthMark', 'WRITE_FAILED', [], (client) => client.hdel(this.keys.reauthMarks, id));
+  }
+
+  /** A field of the marks hash as a mark: JSON naming the field's own token, or skipped with a warning. */
+  private readMark(field: string, text: string): ReauthMark | null {
+    const where = `${this.where}, key ${this.keys.reauthMarks}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      warnMalformedReauthMark(where, 'not JSON');
+      return null;
+    }
+    const mark = readReauthMark(value, where);
+    if (mark && mark.tokenId !== field) {
+      warnMalformedReauthMark(where, 'its tokenId is not the field it is stored under');
+      return null;
+    }
+    return mark;
   }
 
   async close(): Promise<void> {

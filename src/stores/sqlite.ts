@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { TokenStoreError } from '../errors.js';
 import { rowToToken, tokenToRow } from '../row.js';
-import type { TokenStore } from '../store.js';
+import { checkReauthMark, type ReauthMark, readReauthMark } from '../reauth-marks.js';
+import type { ReauthMarkStore, TokenStore } from '../store.js';
 import {
   compareIds,
   COLUMN_NAMES,
@@ -34,6 +35,7 @@ import { loadDriver } from './driver.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { buildTokenSql, insertParams, sqliteDialect, type TokenSql, updateParams } from './sql/dialect.js';
 import { validateTableName } from './sql/identifier.js';
+import { markOfRow, REAUTH_MARKS_TABLE, type ReauthMarkSql, reauthMarkSql } from './sql/reauth-marks-sql.js';
 import {
   absentFields,
   type ColumnFacts,
@@ -70,7 +72,7 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
 const LOCK_TABLE = 'ztoken_locks';
 
-export class SQLiteStore implements TokenStore {
+export class SQLiteStore implements TokenStore, ReauthMarkStore {
   readonly path: string;
   private readonly db: BetterSqlite3.Database;
   private readonly table: string;
@@ -91,6 +93,7 @@ export class SQLiteStore implements TokenStore {
     lockRelease: Statement;
   };
   private readonly guard = new ClosedGuard('SQLiteStore');
+  private readonly marksSql: ReauthMarkSql = reauthMarkSql(sqliteDialect);
 
   constructor(options: SQLiteStoreOptions = {}) {
     this.path = options.path ?? 'zohooauth.db';
@@ -304,6 +307,54 @@ export class SQLiteStore implements TokenStore {
         // Left to expire.
       }
     }
+  }
+
+  /** ReauthMarkStore: a row of the side table ztoken_reauth_marks in the same file (created at the first mark). */
+  async setReauthMark(mark: ReauthMark): Promise<void> {
+    this.guard.check();
+    const clean = checkReauthMark(mark);
+    this.run(
+      'setReauthMark',
+      () => {
+        this.db.exec(this.marksSql.create);
+        this.db.prepare(this.marksSql.upsert).run(this.table, clean.tokenId, clean.refreshTokenHash, clean.reason, clean.markedAt);
+      },
+      'WRITE_FAILED',
+    );
+  }
+
+  async getReauthMark(tokenId: string): Promise<ReauthMark | null> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    return this.readMarks('getReauthMark', this.marksSql.selectOne, [this.table, id])[0] ?? null;
+  }
+
+  async getReauthMarks(): Promise<ReauthMark[]> {
+    this.guard.check();
+    return this.readMarks('getReauthMarks', this.marksSql.selectAll, [this.table]).sort((a, b) => compareIds(a.tokenId, b.tokenId));
+  }
+
+  async clearReauthMark(tokenId: string): Promise<void> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    if (!this.hasMarksTable()) return;
+    this.run('clearReauthMark', () => this.db.prepare(this.marksSql.delete).run(this.table, id), 'WRITE_FAILED');
+  }
+
+  private hasMarksTable(): boolean {
+    return (
+      this.run('reauthMarks', () =>
+        this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(REAUTH_MARKS_TABLE),
+      ) !== undefined
+    );
+  }
+
+  /** Marks read from the side table, validated (a malformed row is skipped with a warning); none without the table. */
+  private readMarks(operation: string, sql: string, params: string[]): ReauthMark[] {
+    if (!this.hasMarksTable()) return [];
+    const rows = this.run(operation, () => this.db.prepare(sql).all(...params) as Record<string, unknown>[]);
+    const where = `${this.where()}, side table ${REAUTH_MARKS_TABLE}`;
+    return rows.map((row) => readReauthMark(markOfRow(row), where)).filter((mark): mark is ReauthMark => mark !== null);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../errors.js';
-import { supportsLocking, type TokenStore } from '../store.js';
+import { hashRefreshToken, type ReauthMark } from '../reauth-marks.js';
+import { supportsLocking, supportsReauthMarks, type TokenStore } from '../store.js';
 import { compareIds, MAX_ID_LENGTH, type OAuthToken, SECRET_FIELDS, type StoredToken, type TokenField } from '../token.js';
 import { outcomeOf, ReferenceModel } from './model.js';
 import { CLIENT, sampleToken } from './sample.js';
@@ -93,9 +94,16 @@ async function expectStoreError(call: () => unknown, reason: string, field?: str
 
 /** Why the lock tests skip: withLock is optional in TokenStore. */
 const NO_LOCK = 'the store has no withLock';
+/** Why the mark tests skip: ReauthMarkStore is optional. */
+const NO_MARKS = 'the store has no re-authorization marks (ReauthMarkStore)';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A well-formed mark of token `tokenId`, for the rejected refresh token `refreshToken`. */
+function markFor(tokenId: string, refreshToken: string): ReauthMark {
+  return { tokenId, refreshTokenHash: hashRefreshToken(refreshToken), reason: 'invalid_code', markedAt: 1_765_000_000_000 };
+}
 
 export function runTokenStoreConformance(options: ConformanceOptions): void {
   const timeout = options.timeoutMs ?? 30_000;
@@ -564,6 +572,11 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
           getTokens: () => store.getTokens(),
           deleteTokens: () => store.deleteTokens(),
         };
+        if (supportsReauthMarks(store)) {
+          const marking = store;
+          calls.getReauthMarks = () => marking.getReauthMarks();
+          calls.setReauthMark = () => marking.setReauthMark(markFor('1', 'closed'));
+        }
         const locking = supportsLocking(store) ? store : undefined;
         let lockRan = false;
         if (locking) calls.withLock = () => locking.withLock('conformance:closed', 1_000, async () => (lockRan = true));
@@ -630,6 +643,75 @@ export function runTokenStoreConformance(options: ConformanceOptions): void {
         const locking = store;
         await expectStoreError(() => locking.withLock('', 1000, async () => 1), 'INVALID_ARGUMENT');
         await expectStoreError(() => locking.withLock('k', 0, async () => 1), 'INVALID_ARGUMENT');
+      });
+    });
+
+    describe('re-authorization marks (when supported)', () => {
+      // Each test clears the marks it set: a SQL side table outlives the test's token table.
+      it('keeps one mark per token: set, get, list ordered by id, replace, clear', async (ctx) => {
+        if (!supportsReauthMarks(store)) return ctx.skip(NO_MARKS);
+        const marking = store;
+        const ids = ['10', '9', 'abc'];
+        try {
+          expect(await marking.getReauthMarks()).toEqual([]);
+          expect(await marking.getReauthMark('9')).toBeNull();
+          for (const id of ids) await marking.setReauthMark(markFor(id, `refresh-${id}`));
+          expect(
+            (await marking.getReauthMarks()).map((m) => m.tokenId),
+            ORDER('marks are listed by token id'),
+          ).toEqual(['9', '10', 'abc']);
+          expect(await marking.getReauthMark('10')).toEqual(markFor('10', 'refresh-10'));
+          const replaced: ReauthMark = { ...markFor('10', 'refresh-10b'), reason: 'invalid_token', markedAt: 1_800_000_000_000 };
+          await marking.setReauthMark(replaced);
+          expect(await marking.getReauthMark('10'), 'a second mark of a token replaces the first').toEqual(replaced);
+          expect(await marking.getReauthMarks()).toHaveLength(3);
+          await marking.clearReauthMark('10');
+          await marking.clearReauthMark('10'); // clearing twice is not an error
+          await marking.clearReauthMark('404');
+          expect(await marking.getReauthMark('10')).toBeNull();
+          expect((await marking.getReauthMarks()).map((m) => m.tokenId)).toEqual(['9', 'abc']);
+        } finally {
+          for (const id of ids) await marking.clearReauthMark(id);
+        }
+        expect(await marking.getReauthMarks()).toEqual([]);
+      });
+
+      it('lives beside the tokens: saving, reading and deleting tokens is unchanged by marks', async (ctx) => {
+        if (!supportsReauthMarks(store)) return ctx.skip(NO_MARKS);
+        const marking = store;
+        const saved = await store.saveToken(sampleToken('alice'));
+        try {
+          await marking.setReauthMark(markFor(saved.id, sampleToken('alice').refreshToken ?? ''));
+          expect(await store.getTokens()).toEqual([kept(saved)]);
+          expect(await store.findToken(sampleToken('alice'))).toEqual(kept(saved));
+          expect((await marking.getReauthMark(saved.id))?.refreshTokenHash).toBe(hashRefreshToken(sampleToken('alice').refreshToken));
+        } finally {
+          await marking.clearReauthMark(saved.id);
+        }
+      });
+
+      it('refuses a malformed mark with INVALID_ARGUMENT and stores nothing', async (ctx) => {
+        if (!supportsReauthMarks(store)) return ctx.skip(NO_MARKS);
+        const marking = store;
+        const good = markFor('1', 'refresh');
+        const bad: unknown[] = [
+          { ...good, refreshTokenHash: 'not-a-hash' },
+          { ...good, refreshTokenHash: good.refreshTokenHash.toUpperCase() },
+          { ...good, reason: 'invalid code; DROP TABLE' },
+          { ...good, reason: 'x'.repeat(65) },
+          { ...good, tokenId: '' },
+          { ...good, tokenId: ' 1' },
+          { ...good, markedAt: -1 },
+          { ...good, markedAt: 1.5 },
+          { ...good, refreshToken: 'the token itself' },
+          null,
+        ];
+        try {
+          for (const mark of bad) await expectStoreError(() => marking.setReauthMark(mark as ReauthMark), 'INVALID_ARGUMENT');
+          expect(await marking.getReauthMarks()).toEqual([]);
+        } finally {
+          await marking.clearReauthMark('1');
+        }
       });
     });
 

@@ -3,11 +3,15 @@
  * store passes, and each planted problem is found with its fix; --json shape; no secret printed.
  */
 import { chmodSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/program.js';
 import { generateKey } from '../../src/crypto/keys.js';
+import { TokenManager } from '../../src/manager/token-manager.js';
+import { hashRefreshToken } from '../../src/reauth-marks.js';
+import { supportsReauthMarks } from '../../src/store.js';
 import type { Finding } from '../../src/doctor/findings.js';
 import { openStore } from '../../src/stores/url.js';
 import type { OAuthToken } from '../../src/token.js';
@@ -210,6 +214,101 @@ describe('ztoken doctor', () => {
     const r = await findings(url);
     expect(r.code).toBe(1);
     expect(errors(r.findings).map((f) => f.check)).toEqual(['credentials', 'credentials']);
+  });
+
+  test('a token marked as needing re-authorization is an error with the login command; after re-authorization doctor passes', async () => {
+    const path = join(temp.dir, 'reauth.db');
+    const url = `sqlite:${path}`;
+    const store = await openStore(url, { env: {} });
+    const manager = new TokenManager({
+      store,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+      accountsUrl: emulator.url,
+      resolveUserName: false,
+    });
+    const first = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'ann@example.com' });
+    const other = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'ben@example.com' });
+    const third = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'cat@example.com' });
+    secrets.push(DEFAULT_CLIENT.clientSecret, ...[first, other, third].flatMap((t) => [t.refreshToken ?? '', t.accessToken ?? '']));
+    if (!supportsReauthMarks(store)) throw new Error('SQLiteStore keeps marks');
+    const markedAt = Date.now() - 3_600_000;
+    // What a TokenManager of the fleet records when Zoho rejects ann's refresh token; ben's mark
+    // names an older refresh token of his (he re-authorized since): it is stale, not reported.
+    await store.setReauthMark({
+      tokenId: first.id,
+      refreshTokenHash: hashRefreshToken(first.refreshToken),
+      reason: 'invalid_code',
+      markedAt,
+    });
+    await store.setReauthMark({ tokenId: other.id, refreshTokenHash: hashRefreshToken('1000.older'), reason: 'invalid_code', markedAt });
+    // A malformed row left by something else is skipped (with a warning), never reported as a mark.
+    const db = new Database(path);
+    // cat's row would match his refresh token, but its reason is not one a manager writes.
+    const plant = db.prepare('INSERT INTO ztoken_reauth_marks VALUES (?, ?, ?, ?, ?)');
+    plant.run('oauthtoken', third.id, hashRefreshToken(third.refreshToken), 'run `rm -rf ~` to fix', 1);
+    plant.run('oauthtoken', '77', 'not-a-hash', 'invalid_code', 1);
+    db.close();
+
+    const r = await findings(url);
+    expect(r.code).toBe(1);
+    const marks = r.findings.filter((f) => f.check === 'reauthorization' && f.level === 'error');
+    expect(marks).toEqual([
+      {
+        check: 'reauthorization',
+        level: 'error',
+        tokenId: first.id,
+        message: expect.stringContaining(
+          `token ${first.id} (ann@example.com) needs re-authorization: Zoho refused its refresh token (invalid_code) on ${new Date(markedAt).toISOString()}`,
+        ),
+        fix: 'ztoken login --user ann@example.com',
+      },
+    ]);
+    expect(errors(r.findings).map((f) => f.check)).toEqual(['reauthorization']);
+    const skipped = r.findings.filter((f) => f.check === 'reauthorization' && f.level === 'warning');
+    expect(skipped.map((f) => f.message)).toEqual([
+      expect.stringContaining('reason is not 1 to 64 letters'),
+      expect.stringContaining('refreshTokenHash is not a SHA-256'),
+    ]);
+    expect(JSON.stringify(skipped)).not.toContain('rm -rf');
+    const text = await doctor(['--store', url]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('reauthorization: token');
+    expect(text.stdout).toContain('fix: ztoken login --user ann@example.com');
+
+    // ann signs in again: a new refresh token, the mark cleared.
+    const again = await manager.authorize({ grantToken: emulator.issueGrantToken(), userName: 'ann@example.com' });
+    secrets.push(again.refreshToken ?? '', again.accessToken ?? '');
+    expect(again.id).toBe(first.id);
+    expect(await store.getReauthMark(first.id)).toBeNull();
+    await store.close();
+    const passed = await findings(url);
+    expect(passed.code).toBe(0);
+    expect(passed.findings.filter((f) => f.check === 'reauthorization' && f.level === 'error')).toEqual([]);
+  });
+
+  test('a re-authorization that left its mark behind passes too: the mark no longer matches the refresh token', async () => {
+    const path = join(temp.dir, 'reauth-file.txt');
+    const t = token();
+    await seed(`file:${path}`, [t]);
+    const store = await openStore(`file:${path}`, { env: {} });
+    if (!supportsReauthMarks(store)) throw new Error('FileStore keeps marks');
+    const [stored] = await store.getTokens();
+    await store.setReauthMark({
+      tokenId: stored!.id,
+      refreshTokenHash: hashRefreshToken(t.refreshToken),
+      reason: 'invalid_token',
+      markedAt: Date.now(),
+    });
+    expect((await findings(`file:${path}`)).findings.filter((f) => f.check === 'reauthorization')).toHaveLength(1);
+    // Re-authorized by a program that knows nothing of marks (an official SDK writing the file).
+    const renewed = `1000.doctor-refresh-${randomBytes(10).toString('hex')}`;
+    secrets.push(renewed);
+    await store.saveToken({ ...stored!, refreshToken: renewed });
+    await store.close();
+    const r = await findings(`file:${path}`);
+    expect(r.code).toBe(0);
+    expect(r.findings.filter((f) => f.check === 'reauthorization')).toEqual([]);
   });
 
   test('warnings alone exit 0', async () => {

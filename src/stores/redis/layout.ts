@@ -6,6 +6,7 @@
  *   <prefix>ids                        sorted set of every id (getTokens order, largest numeric id)
  *   <prefix>indexkeys                  hash: id -> the index keys that hold it, one per line
  *   <prefix>lock:<key>                 withLock's lock (string: owner, with a ttl)
+ *   <prefix>reauthmarks                hash: token id -> its re-authorization mark, as JSON
  *
  * On Redis Cluster the prefix is a hash tag, `{zoho:}token:<id>` and so on: every key of the store
  * lives in one slot, so the scripts (which reach token keys by name) and pipelines stay
@@ -65,6 +66,8 @@ export class RedisKeyLayout {
   readonly ids: string;
   readonly indexKeys: string;
   readonly tokenPrefix: string;
+  /** One hash of every re-authorization mark: a single key, so a single slot on a cluster too. */
+  readonly reauthMarks: string;
 
   constructor(prefix: string = DEFAULT_PREFIX, options: { hashTag?: boolean } = {}) {
     this.prefix = validatePrefix(prefix);
@@ -72,6 +75,7 @@ export class RedisKeyLayout {
     this.ids = `${this.keyPrefix}ids`;
     this.indexKeys = `${this.keyPrefix}indexkeys`;
     this.tokenPrefix = `${this.keyPrefix}token:`;
+    this.reauthMarks = `${this.keyPrefix}reauthmarks`;
   }
 
   token(id: string): string {

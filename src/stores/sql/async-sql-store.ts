@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { TokenStoreError, type TokenStoreReason } from '../../errors.js';
 import { recordToRow, rowToToken, tokenToRow } from '../../row.js';
-import type { TokenStore } from '../../store.js';
+import { checkReauthMark, type ReauthMark, readReauthMark } from '../../reauth-marks.js';
+import type { ReauthMarkStore, TokenStore } from '../../store.js';
 import {
   COLUMN_NAMES,
   COLUMN_OF,
@@ -41,6 +42,7 @@ import { ClosedGuard } from '../closed.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from '../lock.js';
 import { buildTokenSql, insertParams, type TokenSql, updateParams } from './dialect.js';
 import { ExpiredHolderWatch } from './lock-expiry.js';
+import { markOfRow, REAUTH_MARKS_TABLE, type ReauthMarkSql, reauthMarkSql } from './reauth-marks-sql.js';
 import {
   CommitUncertainError,
   type DriverErrorKind,
@@ -84,7 +86,7 @@ export interface AsyncSqlStoreConfig {
   layout?: TableLayout;
 }
 
-export class AsyncSqlStore implements TokenStore {
+export class AsyncSqlStore implements TokenStore, ReauthMarkStore {
   protected readonly driver: SqlDriver;
   protected readonly sql: TokenSql;
   private readonly guard: ClosedGuard;
@@ -101,9 +103,14 @@ export class AsyncSqlStore implements TokenStore {
    * can find the largest numeric id (MySQL without the generated column): see newId.
    */
   private maxIdCache: number | null = null;
+  /** The token table's name, as its rows in the marks side table name it. */
+  private readonly tokenTable: string;
+  private readonly marksSql: ReauthMarkSql;
 
   constructor(config: AsyncSqlStoreConfig) {
     this.driver = config.driver;
+    this.tokenTable = config.table;
+    this.marksSql = reauthMarkSql(config.driver.dialect, config.schema);
     this.create = config.create ?? true;
     this.layout = config.layout;
     this.guard = new ClosedGuard(config.driver.storeName);
@@ -285,6 +292,60 @@ export class AsyncSqlStore implements TokenStore {
       clearTimeout(timer);
       if (!expired) await session.release(name).catch(() => session.destroy());
     }
+  }
+
+  /** ReauthMarkStore: a row of the side table ztoken_reauth_marks (created at the first mark). */
+  async setReauthMark(mark: ReauthMark): Promise<void> {
+    this.guard.check();
+    const clean = checkReauthMark(mark);
+    const params = [this.tokenTable, clean.tokenId, clean.refreshTokenHash, clean.reason, clean.markedAt];
+    try {
+      await this.driver.query(this.marksSql.upsert, params).catch(async (error: unknown) => {
+        if (this.driver.classify(error) !== 'no-table') throw error;
+        // Another process may be creating it too: its CREATE winning is as good as ours.
+        await this.driver.query(this.marksSql.create).catch(() => undefined);
+        await this.driver.query(this.marksSql.upsert, params);
+      });
+    } catch (error) {
+      throw this.wrap(error, 'setReauthMark', 'WRITE_FAILED');
+    }
+  }
+
+  async getReauthMark(tokenId: string): Promise<ReauthMark | null> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    const rows = await this.readMarks('getReauthMark', this.marksSql.selectOne, [this.tokenTable, id]);
+    return rows[0] ?? null;
+  }
+
+  async getReauthMarks(): Promise<ReauthMark[]> {
+    this.guard.check();
+    const marks = await this.readMarks('getReauthMarks', this.marksSql.selectAll, [this.tokenTable]);
+    return marks.sort((a, b) => compareIds(a.tokenId, b.tokenId));
+  }
+
+  async clearReauthMark(tokenId: string): Promise<void> {
+    this.guard.check();
+    const id = validateId(tokenId, 'tokenId', MAX_LAYOUT_ID_LENGTH);
+    try {
+      await this.driver.query(this.marksSql.delete, [this.tokenTable, id]);
+    } catch (error) {
+      if (this.driver.classify(error) === 'no-table') return;
+      throw this.wrap(error, 'clearReauthMark', 'WRITE_FAILED');
+    }
+  }
+
+  /** Marks read from the side table, validated (a malformed row is skipped with a warning); none without the table. */
+  private async readMarks(operation: string, sql: string, params: unknown[]): Promise<ReauthMark[]> {
+    let rows: SqlRow[];
+    try {
+      rows = await this.driver.query(sql, params);
+    } catch (error) {
+      if (this.driver.classify(error) === 'no-table') return [];
+      throw this.wrap(error, operation, 'UNAVAILABLE');
+    }
+    const where = `${this.driver.where}, side table ${REAUTH_MARKS_TABLE}`;
+    return rows.map((row) => readReauthMark(markOfRow(row), where)).filter((mark): mark is ReauthMark => mark !== null);
   }
 
   async close(): Promise<void> {
