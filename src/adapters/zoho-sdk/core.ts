@@ -15,6 +15,11 @@ import { type SdkToken, tokenShape } from './token-shapes.js';
 /** What the v2 and zcrmsdk stores refresh from the row on getToken (the row is the truth: another process may have refreshed). */
 const REFRESHED_ON_FIND: readonly TokenField[] = ['id', 'userName', 'accessToken', 'refreshToken', 'expiryTime'];
 
+/** The store refused an id as one its table cannot hold (validateId's INVALID_ARGUMENT on field 'id'). */
+function isIdRefusal(error: unknown): boolean {
+  return error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT' && error.field === 'id';
+}
+
 export type AdapterMethods = Record<string, (...args: never[]) => Promise<unknown>>;
 
 /** The store methods for `classes.family`, over `store`; `name` names it in messages. */
@@ -63,11 +68,29 @@ export function adapterMethods(store: TokenStore, classes: SdkClasses, name: str
     return found;
   }
 
+  /**
+   * The stored row `plain` names (by its id, else by the matching rules), and `plain` without an id
+   * the store's table cannot hold. The store's own id check decides (validateId with its table's
+   * width: 10 digits, a Python uuid, a v2 id): an id the v2 SDKs make up before saving
+   * (`nodejs_alice_PRD_abcd`) is too long for a numeric-id table, so the store gives its own.
+   */
+  async function located(plain: OAuthToken): Promise<{ token: OAuthToken; row: StoredToken | null }> {
+    if (plain.id === undefined) return { token: plain, row: await store.findToken(plain) };
+    let byId: StoredToken | null;
+    try {
+      byId = await store.findTokenById(plain.id);
+    } catch (error) {
+      if (!isIdRefusal(error)) throw error;
+      const { id: _unstorable, ...token } = plain;
+      return { token, row: await store.findToken(token) };
+    }
+    return { token: plain, row: byId ?? (await store.findToken(plain)) };
+  }
+
   /** Saves like the SDK's own stores: fields the SDK token lacks keep their stored values; the id is set on the token. */
   async function save(sdkToken: SdkToken, options: ReadOptions): Promise<void> {
-    const plain = read(sdkToken, { ...options, dropUnstorableId: true });
-    const existing = (plain.id !== undefined ? await store.findTokenById(plain.id) : null) ?? (await store.findToken(plain));
-    const saved = await store.saveToken(existing ? { ...existing, ...plain } : plain);
+    const { token, row } = await located(read(sdkToken, options));
+    const saved = await store.saveToken(row ? { ...row, ...token } : token);
     fillSdkToken(shape, sdkToken, saved, ['id']);
   }
 
@@ -108,9 +131,8 @@ export function adapterMethods(store: TokenStore, classes: SdkClasses, name: str
     deleteToken: (token: unknown) =>
       run('deleteToken', token, async () => {
         // The v2 stores delete the row matching the token (by its user, client and grant or refresh token).
-        const plain = read(asSdkToken(token), { dropUnstorableId: true });
-        const target = (plain.id !== undefined ? await store.findTokenById(plain.id) : null) ?? (await store.findToken(plain));
-        if (target) await store.deleteToken(target.id);
+        const { row } = await located(read(asSdkToken(token)));
+        if (row) await store.deleteToken(row.id);
       }),
     getTokens,
     deleteTokens,
