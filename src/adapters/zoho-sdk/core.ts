@@ -4,7 +4,7 @@
  * wrapped store (src/token.ts rules); every failure reaches the SDK as its own SDKException with
  * code 'TOKEN_STORE' and our TokenStoreError as the cause.
  */
-import { TokenStoreError } from '../../errors.js';
+import { isIdRefusal, TokenStoreError } from '../../errors.js';
 import type { TokenStore } from '../../store.js';
 import { type OAuthToken, type StoredToken, TOKEN_FIELDS, type TokenField } from '../../token.js';
 import { fillSdkToken, fromSdkToken, type ReadOptions, secretsOfSdkToken, toSdkToken } from './convert.js';
@@ -14,11 +14,6 @@ import { type SdkToken, tokenShape } from './token-shapes.js';
 
 /** What the v2 and zcrmsdk stores refresh from the row on getToken (the row is the truth: another process may have refreshed). */
 const REFRESHED_ON_FIND: readonly TokenField[] = ['id', 'userName', 'accessToken', 'refreshToken', 'expiryTime'];
-
-/** The store refused an id as one its table cannot hold (validateId's INVALID_ARGUMENT on field 'id'). */
-function isIdRefusal(error: unknown): boolean {
-  return error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT' && error.field === 'id';
-}
 
 export type AdapterMethods = Record<string, (...args: never[]) => Promise<unknown>>;
 
