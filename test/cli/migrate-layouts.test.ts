@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
 import { FileStore } from '../../src/stores/file.js';
 import { PostgresStore } from '../../src/stores/postgres.js';
-import { SECRET_FIELDS, type StoredToken } from '../../src/token.js';
+import { compareIds, SECRET_FIELDS, type StoredToken } from '../../src/token.js';
 import { MYSQL_URL, POSTGRES_URL, serviceAvailable, uniqueName } from '../services.js';
 import { dropPostgresTable, mysqlAdmin, mysqlTarget, postgresAdmin, postgresRows, postgresTarget } from '../stores/helpers/sql-admin.js';
 import { PYTHON_COLUMNS, pythonDdl, rawSqlite, zcrmsdkDdl } from '../stores/helpers/sql-layout-tables.js';
@@ -191,9 +191,11 @@ describe('Python SDK 8.0 MultiDBStore table (SQLite) -> ts-8 token file', () => 
       const dry = await runCli(['migrate', '--from', from, '--to', to, '--dry-run']);
       expect(dry.code).toBe(0);
       expect(dry.stdout).toContain('Would copy 2 tokens: 2 new (2 with a new id), 0 updated, 0 already there');
-      for (const [i, row] of rows.entries()) {
+      // The source lists its tokens by id (uuids as strings); each gets the target's next number in that order.
+      const ordered = [...rows].sort((a, b) => compareIds(a.id, b.id));
+      for (const [i, row] of ordered.entries()) {
         expect(dry.stdout).toContain(
-          `  new      token ${i + 1} (py${i + 1}@zylker.com:7001) from source token ${row.id} (py${i + 1}@zylker.com:7001) (id ${row.id} does not fit the target)`,
+          `  new      token ${i + 1} (${row.user_name}) from source token ${row.id} (${row.user_name}) (id ${row.id} does not fit the target)`,
         );
       }
       expect(existsSync(path)).toBe(false);
@@ -209,7 +211,7 @@ describe('Python SDK 8.0 MultiDBStore table (SQLite) -> ts-8 token file', () => 
         'id,user_mail,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_url,api_domain',
       );
       expect(lines.slice(1)).toEqual(
-        rows.map((r, i) =>
+        ordered.map((r, i) =>
           [
             String(i + 1),
             r.user_name,
@@ -226,7 +228,10 @@ describe('Python SDK 8.0 MultiDBStore table (SQLite) -> ts-8 token file', () => 
       );
       const file = new FileStore({ path });
       try {
-        expect(await file.findToken({ userName: 'py2@zylker.com:7001' })).toMatchObject({ id: '2', apiDomain: 'https://www.zohoapis.eu' });
+        expect(await file.findToken({ userName: 'py2@zylker.com:7001' })).toMatchObject({
+          id: String(ordered.findIndex((r) => r.user_name === 'py2@zylker.com:7001') + 1),
+          apiDomain: 'https://www.zohoapis.eu',
+        });
       } finally {
         await file.close();
       }
