@@ -38,6 +38,15 @@ export class TokenStoreError extends ZTokenError {
   }
 }
 
+/**
+ * Whether a store refused an id as one it cannot hold (validateId's INVALID_ARGUMENT on field
+ * 'id': too long for its id column, or a malformed id). Callers that copy or adapt tokens ask the
+ * store this way instead of guessing its id width.
+ */
+export function isIdRefusal(error: unknown): error is TokenStoreError {
+  return error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT' && error.field === 'id';
+}
+
 /** Zoho's accounts server refused a request (bad grant code, bad client, bad redirect...). */
 export class ZohoOAuthError extends ZTokenError {
   /** Zoho's own error string, e.g. 'invalid_code'. */

@@ -14,6 +14,7 @@ import { registerList } from './commands/list.js';
 import { registerLogin } from './commands/login.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPurge } from './commands/purge.js';
+import { registerRepairIds } from './commands/repair-ids.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerRevoke } from './commands/revoke.js';
 import { registerRotateKey } from './commands/rotate-key.js';
@@ -67,6 +68,7 @@ export function buildProgram(cli: CliRuntime): Command {
   registerDelete(program, cli);
   registerPurge(program, cli);
   registerMigrate(program, cli);
+  registerRepairIds(program, cli);
   registerVerify(program, cli);
   registerDoctor(program, cli);
   registerKeygen(program, cli);

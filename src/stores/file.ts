@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TokenStoreError } from '../errors.js';
 import { checkReauthMark, type ReauthMark } from '../reauth-marks.js';
@@ -45,7 +45,8 @@ import { MarksFile, marksPathOf } from './file/marks-file.js';
 import { checkWritable, DEFAULT_FILE_LAYOUT, FILE_LAYOUTS, type FileLayout, type FileLayoutName, layoutNamed } from './file/layouts.js';
 import { SerialQueue } from './file/serial-queue.js';
 import { removeOrphanTempFiles } from './file/temp-files.js';
-import { corruptFile, duplicateId, parseTokenFile } from './file/token-file.js';
+import { type IdRepair, planIdRepair } from './file/repair-ids.js';
+import { corruptFile, duplicateId, type ParsedTokens, parseTokenFile } from './file/token-file.js';
 import { acquireWithRetry, newLockOwner, validateLockArgs } from './lock.js';
 import { positiveOption } from './options.js';
 import type { StoreUrl } from './url-params.js';
@@ -259,6 +260,41 @@ export class FileStore implements TokenStore, ReauthMarkStore {
     }
   }
 
+  /**
+   * Gives every row that repeats an earlier row's id a new id (the largest numeric id + 1, in file
+   * order; file/repair-ids.ts), keeping every row and every other value: the repair for a file
+   * typescript-sdk 6.0/7.0 wrote (their repeated id 10), which the store otherwise refuses as
+   * CORRUPT. One atomic rewrite under the write lock; `dryRun` only reads, and answers the same list.
+   */
+  async repairDuplicateIds(options: { dryRun?: boolean } = {}): Promise<IdRepair[]> {
+    this.guard.check();
+    if (options.dryRun) return planIdRepair(this.readFileFresh('repairDuplicateIds')).repairs;
+    return this.locked('repairDuplicateIds', (lockExpiresAt) => {
+      const parsed = this.readFileFresh('repairDuplicateIds');
+      const { tokens, repairs } = planIdRepair(parsed);
+      if (repairs.length === 0) return repairs;
+      this.kept.fill(tokens);
+      this.image = FileImage.of(parsed.layout ?? this.newLayout, parsed.header, tokens, (index) => {
+        throw duplicateId(this.path, { ...parsed, tokens }, index);
+      });
+      this.corrupt = null;
+      this.writeImage('repairDuplicateIds', lockExpiresAt);
+      return repairs;
+    });
+  }
+
+  /** The file parsed as it is now, ids unchecked (a missing file is NOT_FOUND). */
+  private readFileFresh(operation: string): ParsedTokens {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TokenStoreError('NOT_FOUND', `No token file at ${this.path}`);
+      throw this.fsError(operation, 'UNAVAILABLE', error);
+    }
+    return parseTokenFile(decodeUtf8(bytes, this.path), this.path);
+  }
+
   /** The layout of the file as last read (or the one a new file gets): see FileStoreOptions.layout. */
   get layout(): FileLayoutName {
     return this.image.layout.name;
@@ -274,6 +310,20 @@ export class FileStore implements TokenStore, ReauthMarkStore {
    * file if it changed, applies `change` to the image, and writes the file if asked.
    */
   private mutate<T>(operation: string, change: (image: FileImage) => { result: T; write: boolean }): Promise<T> {
+    return this.locked(operation, (lockExpiresAt) => {
+      this.refresh(true);
+      if (!this.orphansRemoved) {
+        this.orphansRemoved = true;
+        removeOrphanTempFiles(this.path);
+      }
+      const { result, write } = change(this.image);
+      if (write) this.writeImage(operation, lockExpiresAt);
+      return result;
+    });
+  }
+
+  /** Runs `fn` under the write lock, one at a time in this process; `fn` gets the time the lock expires. */
+  private locked<T>(operation: string, fn: (lockExpiresAt: number) => T): Promise<T> {
     return this.writes.run(async () => {
       this.guard.check();
       const owner = newLockOwner();
@@ -291,14 +341,7 @@ export class FileStore implements TokenStore, ReauthMarkStore {
       );
       try {
         this.guard.check(); // closed while we waited
-        this.refresh(true);
-        if (!this.orphansRemoved) {
-          this.orphansRemoved = true;
-          removeOrphanTempFiles(this.path);
-        }
-        const { result, write } = change(this.image);
-        if (write) this.writeImage(operation, expiresAt);
-        return result;
+        return fn(expiresAt);
       } finally {
         await this.release(this.writeLock, owner);
       }

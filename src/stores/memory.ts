@@ -60,8 +60,14 @@ function fromRecord(r: StoredToken): StoredToken {
   return out;
 }
 
+export interface MemoryStoreOptions {
+  /** Longest id accepted (default MAX_ID_LENGTH, 10); `ztoken migrate` plans in a store as wide as its target. */
+  maxIdLength?: number;
+}
+
 export class MemoryStore implements TokenStore, ReauthMarkStore {
   private readonly rows = new Map<string, StoredToken>();
+  private readonly maxIdLength: number | undefined;
   /**
    * Per lookup field: value -> the token holding it, straight to the object (one hash probe, no
    * id indirection). The rare value that several tokens share maps to all of them.
@@ -78,6 +84,10 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
   private readonly locks = new LocalLocks();
   private readonly marks = new LocalReauthMarks();
 
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxIdLength = options.maxIdLength;
+  }
+
   async findToken(partial: OAuthToken): Promise<StoredToken | null> {
     this.guard.check();
     const rule = lookupRuleOf(partial);
@@ -87,13 +97,13 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
 
   async findTokenById(id: string): Promise<StoredToken | null> {
     this.guard.check();
-    const found = this.rows.get(validateId(id));
+    const found = this.rows.get(validateId(id, 'id', this.maxIdLength));
     return found ? fromRecord(found) : null;
   }
 
   async saveToken(input: OAuthToken): Promise<StoredToken> {
     this.guard.check();
-    const token = normalizeTokenForSave(input);
+    const token = normalizeTokenForSave(input, { maxIdLength: this.maxIdLength });
     // Synchronous from here on: concurrent saves cannot interleave between locate and write.
     const existing = locateForSave(token, (field, value) => this.lookup(field, value));
     const id = existing?.id ?? token.id ?? nextIdAfter(this.currentMaxId());
@@ -106,7 +116,7 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
 
   async deleteToken(id: string): Promise<void> {
     this.guard.check();
-    const existing = this.rows.get(validateId(id));
+    const existing = this.rows.get(validateId(id, 'id', this.maxIdLength));
     if (!existing) return;
     this.unindex(existing);
     this.rows.delete(id);

@@ -46,7 +46,21 @@ async function inProcess(args: string[]): Promise<{ code: number; stdout: string
 
 describe('usage, help and exit codes', () => {
   test('every command has --help with examples; the program lists them all', async () => {
-    const commands = ['demo', 'login', 'exchange', 'list', 'show', 'refresh', 'revoke', 'delete', 'purge', 'migrate', 'verify', 'emulator'];
+    const commands = [
+      'demo',
+      'login',
+      'exchange',
+      'list',
+      'show',
+      'refresh',
+      'revoke',
+      'delete',
+      'purge',
+      'migrate',
+      'repair-ids',
+      'verify',
+      'emulator',
+    ];
     const top = await inProcess(['--help']);
     expect(top.code).toBe(0);
     for (const name of commands) expect(top.stdout).toMatch(new RegExp(`\\n  ${name}\\b`));

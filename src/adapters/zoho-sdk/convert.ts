@@ -5,7 +5,15 @@
  * Nulls and empty strings mean "absent" on both sides.
  */
 import { TokenStoreError } from '../../errors.js';
-import { normalizeToken, type OAuthToken, parseExpiry, SECRET_FIELDS, TOKEN_FIELDS, type TokenField, validateId } from '../../token.js';
+import {
+  MAX_LAYOUT_ID_LENGTH,
+  normalizeToken,
+  type OAuthToken,
+  parseExpiry,
+  SECRET_FIELDS,
+  TOKEN_FIELDS,
+  type TokenField,
+} from '../../token.js';
 import type { SdkToken, TokenShape } from './token-shapes.js';
 
 function isAbsent(value: unknown): value is null | undefined | '' {
@@ -22,24 +30,16 @@ function parseSdkExpiry(expiresIn: unknown): number {
   }
 }
 
-/** Whether an id can be one of our stores' ids (the v2 SDKs make up ids like `nodejs_alice_PRD_abcd`). */
-function isStorableId(id: unknown): boolean {
-  try {
-    validateId(id);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface ReadOptions {
   /** The user the SDK names separately (v2 and zcrmsdk pass a UserSignature): wins over the token's own. */
   userName?: unknown;
-  /** Ignore an id our stores cannot hold (one the SDK made up before saving): the store gives its own. */
-  dropUnstorableId?: boolean;
 }
 
-/** Our plain token from an SDK token, validated by token.ts (fields named, values never shown). */
+/**
+ * Our plain token from an SDK token, validated by token.ts (fields named, values never shown).
+ * Its id is checked as every store checks ids on entry (validateId, up to the widest id any table
+ * layout holds: a Python uuid, a v2 SDK id); the wrapped store then applies its own table's width.
+ */
 export function fromSdkToken(shape: TokenShape, token: SdkToken, options: ReadOptions = {}): OAuthToken {
   const plain: Record<string, unknown> = {};
   for (const field of TOKEN_FIELDS) {
@@ -47,7 +47,6 @@ export function fromSdkToken(shape: TokenShape, token: SdkToken, options: ReadOp
     const value = field === 'userName' && !isAbsent(options.userName) ? options.userName : access?.get(token);
     if (isAbsent(value)) continue;
     if (field === 'expiryTime') plain.expiryTime = parseSdkExpiry(value);
-    else if (field === 'id' && options.dropUnstorableId && !isStorableId(value)) continue;
     else plain[field] = value;
   }
   if (plain.userName !== undefined && typeof plain.userName !== 'string') {
@@ -55,7 +54,7 @@ export function fromSdkToken(shape: TokenShape, token: SdkToken, options: ReadOp
       field: 'userName',
     });
   }
-  return normalizeToken(plain);
+  return normalizeToken(plain, { maxIdLength: MAX_LAYOUT_ID_LENGTH });
 }
 
 /**

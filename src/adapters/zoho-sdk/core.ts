@@ -4,7 +4,7 @@
  * wrapped store (src/token.ts rules); every failure reaches the SDK as its own SDKException with
  * code 'TOKEN_STORE' and our TokenStoreError as the cause.
  */
-import { TokenStoreError } from '../../errors.js';
+import { isIdRefusal, TokenStoreError } from '../../errors.js';
 import type { TokenStore } from '../../store.js';
 import { type OAuthToken, type StoredToken, TOKEN_FIELDS, type TokenField } from '../../token.js';
 import { fillSdkToken, fromSdkToken, type ReadOptions, secretsOfSdkToken, toSdkToken } from './convert.js';
@@ -63,11 +63,29 @@ export function adapterMethods(store: TokenStore, classes: SdkClasses, name: str
     return found;
   }
 
+  /**
+   * The stored row `plain` names (by its id, else by the matching rules), and `plain` without an id
+   * the store's table cannot hold. The store's own id check decides (validateId with its table's
+   * width: 10 digits, a Python uuid, a v2 id): an id the v2 SDKs make up before saving
+   * (`nodejs_alice_PRD_abcd`) is too long for a numeric-id table, so the store gives its own.
+   */
+  async function located(plain: OAuthToken): Promise<{ token: OAuthToken; row: StoredToken | null }> {
+    if (plain.id === undefined) return { token: plain, row: await store.findToken(plain) };
+    let byId: StoredToken | null;
+    try {
+      byId = await store.findTokenById(plain.id);
+    } catch (error) {
+      if (!isIdRefusal(error)) throw error;
+      const { id: _unstorable, ...token } = plain;
+      return { token, row: await store.findToken(token) };
+    }
+    return { token: plain, row: byId ?? (await store.findToken(plain)) };
+  }
+
   /** Saves like the SDK's own stores: fields the SDK token lacks keep their stored values; the id is set on the token. */
   async function save(sdkToken: SdkToken, options: ReadOptions): Promise<void> {
-    const plain = read(sdkToken, { ...options, dropUnstorableId: true });
-    const existing = (plain.id !== undefined ? await store.findTokenById(plain.id) : null) ?? (await store.findToken(plain));
-    const saved = await store.saveToken(existing ? { ...existing, ...plain } : plain);
+    const { token, row } = await located(read(sdkToken, options));
+    const saved = await store.saveToken(row ? { ...row, ...token } : token);
     fillSdkToken(shape, sdkToken, saved, ['id']);
   }
 
@@ -108,9 +126,8 @@ export function adapterMethods(store: TokenStore, classes: SdkClasses, name: str
     deleteToken: (token: unknown) =>
       run('deleteToken', token, async () => {
         // The v2 stores delete the row matching the token (by its user, client and grant or refresh token).
-        const plain = read(asSdkToken(token), { dropUnstorableId: true });
-        const target = (plain.id !== undefined ? await store.findTokenById(plain.id) : null) ?? (await store.findToken(plain));
-        if (target) await store.deleteToken(target.id);
+        const { row } = await located(read(asSdkToken(token)));
+        if (row) await store.deleteToken(row.id);
       }),
     getTokens,
     deleteTokens,

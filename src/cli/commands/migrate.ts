@@ -18,11 +18,11 @@ import { TokenStoreError } from '../../errors.js';
 import { supportsBulkInsert, type TokenStore } from '../../store.js';
 import { MemoryStore } from '../../stores/memory.js';
 import { describeStoreUrl } from '../../stores/url.js';
-import { type StoredToken, sameTokenContent, TOKEN_FIELDS } from '../../token.js';
+import { MAX_LAYOUT_ID_LENGTH, type StoredToken, sameTokenContent, TOKEN_FIELDS } from '../../token.js';
 import { addDebugOption, addExamples, addKeyFileOption, type CliRuntime, openCliStore } from '../context.js';
 import { CliError, EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import type { Output } from '../output.js';
-import { type CopyOutcome, TokenCopier } from '../token-copy.js';
+import { type CopyOutcome, storeHoldsId, TokenCopier } from '../token-copy.js';
 import { describeToken } from './shared.js';
 
 interface MigrateFlags {
@@ -133,18 +133,27 @@ async function copyAll(
   return counts;
 }
 
-/** An in-memory image of a target holding `tokens` (same matching rules as every store). */
+/**
+ * An in-memory image of a target holding `tokens` (same matching rules as every store). It holds
+ * ids as wide as any layout's; which ids the real target holds is asked of the target itself.
+ */
 async function imageOf(tokens: readonly StoredToken[]): Promise<MemoryStore> {
-  const image = new MemoryStore();
+  const image = new MemoryStore({ maxIdLength: MAX_LAYOUT_ID_LENGTH });
   for (const token of tokens) await image.saveToken(token);
   return image;
 }
 
-/** The copy played against an image of the target: its counts, each source token's outcome, and the image after. */
-async function planCopy(tokens: readonly StoredToken[], targetTokens: readonly StoredToken[]) {
+/**
+ * The copy played against an image of the target: its counts, each source token's outcome, and
+ * the image after. `target` answers which ids it holds; a target that does not exist yet is
+ * taken to hold what a new store of the default layout holds (ids of up to 10 characters).
+ */
+async function planCopy(tokens: readonly StoredToken[], targetTokens: readonly StoredToken[], target: TokenStore | null) {
   const image = await imageOf(targetTokens);
   const outcomes = new Map<StoredToken, CopyOutcome>();
-  const counts = await copyAll(new TokenCopier(image), tokens, {
+  const idJudge = target ?? new MemoryStore();
+  const copier = new TokenCopier(image, { holdsId: (id) => storeHoldsId(idJudge, id) });
+  const counts = await copyAll(copier, tokens, {
     stop: () => false,
     breathe: async () => undefined,
     onCopied: (token, outcome) => outcomes.set(token, outcome),
@@ -174,7 +183,7 @@ async function openDryRunTarget(cli: CliRuntime, url: string): Promise<TokenStor
 
 async function reportDryRun(out: Output, tokens: readonly StoredToken[], target: TokenStore | null, to: string): Promise<void> {
   const before = target ? await target.getTokens() : [];
-  const { counts, outcomes, image } = await planCopy(tokens, before);
+  const { counts, outcomes, image } = await planCopy(tokens, before, target);
   const byId = new Map(before.map((token) => [token.id, token]));
   const finder = new TokenCopier(image);
   const lines: Record<'new' | 'updated', string[]> = { new: [], updated: [] };
@@ -187,7 +196,8 @@ async function reportDryRun(out: Output, tokens: readonly StoredToken[], target:
       const fields = old ? changedFields(old, copy).join(', ') : 'every field';
       lines.updated.push(`  updated  ${describeToken(copy)} from source ${describeToken(token)}: ${fields}`);
     } else {
-      const renumbered = outcome === 'renumbered' ? ` (id ${token.id} is taken in the target)` : '';
+      const why = byId.has(token.id) ? 'is taken in the target' : 'does not fit the target';
+      const renumbered = outcome === 'renumbered' ? ` (id ${token.id} ${why})` : '';
       lines.new.push(`  new      ${describeToken(copy)} from source ${describeToken(token)}${renumbered}`);
     }
   }
@@ -211,7 +221,7 @@ async function bulkCopy(
   interrupt: { readonly requested: boolean },
 ): Promise<{ counts: Counts; image: MemoryStore; written: number } | null> {
   if (!supportsBulkInsert(target) || (await target.getTokens()).length > 0) return null;
-  const { counts, image } = await planCopy(tokens, []);
+  const { counts, image } = await planCopy(tokens, [], target);
   const rows = await image.getTokens();
   const progress = progressFor(out, rows.length, 'copied');
   let written = 0;

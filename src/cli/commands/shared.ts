@@ -1,5 +1,5 @@
 /** Small helpers the token commands share: an id argument, and the token it names. */
-import { TokenStoreError } from '../../errors.js';
+import { isIdRefusal, TokenStoreError } from '../../errors.js';
 import type { TokenStore } from '../../store.js';
 import { describeStoreUrl } from '../../stores/url.js';
 import { MAX_LAYOUT_ID_LENGTH, type StoredToken, validateId } from '../../token.js';
@@ -22,7 +22,7 @@ export function parseIdArg(id: string): string {
 export async function findOrFail(store: TokenStore, id: string, storeUrl: string): Promise<StoredToken> {
   const token = await store.findTokenById(id).catch((error: unknown) => {
     // An id the store's table cannot hold (longer than its id column) is a usage error too.
-    if (error instanceof TokenStoreError && error.reason === 'INVALID_ARGUMENT' && error.field === 'id') {
+    if (isIdRefusal(error)) {
       throw new UsageError(error.message.replace(/^Invalid id\b/, 'Invalid token id'));
     }
     throw error;

@@ -116,5 +116,9 @@ export function duplicateId(path: string, parsed: ParsedTokens, index: number): 
   // typescript-sdk 6.0 and 7.0 build new ids from the first digit of each id, so every token
   // from their 11th on gets id 10 (8.0 fixed it): name the likely cause.
   const hint = id === '10' ? ' (typescript-sdk 6.0 and 7.0 give every token from the 11th on the id 10; see docs/file-layouts.md)' : '';
-  return corruptFile(path, parsed.lines[index]!, `id ${JSON.stringify(id)} is already used on line ${parsed.lines[first]}${hint}`);
+  return new TokenStoreError(
+    'CORRUPT',
+    `Corrupt token file ${path}, line ${parsed.lines[index]}: id ${JSON.stringify(id)} is already used on line ${parsed.lines[first]}${hint}. ` +
+      `The file was left untouched. To give each repeated id a new one, keeping every token: ztoken repair-ids --store file:${path} (add --dry-run to see the changes first)`,
+  );
 }
