@@ -143,10 +143,11 @@ describe('installed into fresh apps', () => {
       expect(results.filter((r) => r.status !== 'passed').map((r) => r.title)).toEqual([]);
     });
 
-    it('skips the lock tests of a store without withLock, saying why', () => {
+    it('skips the lock and mark tests of a store without those capabilities, saying why', () => {
       const skipped = file('nolock.test.ts').filter((r) => r.status !== 'passed');
-      expect(skipped.map((r) => r.status)).toEqual(['skipped', 'skipped', 'skipped']);
+      expect(skipped.map((r) => r.status)).toEqual(Array(6).fill('skipped'));
       expect(kit.stdout.match(/\[the store has no withLock\]/g)?.length).toBe(3);
+      expect(kit.stdout.match(/\[the store has no re-authorization marks \(ReauthMarkStore\)\]/g)?.length).toBe(3);
     });
 
     it('names the broken rule and the helper that keeps it', () => {
