@@ -4,22 +4,29 @@
  * an engine description so that bench/suites/mysql.ts and postgres.ts record the rows they always
  * did. It lives outside bench/suites because bench/run.ts runs every file there as a suite.
  */
+import { createHash } from 'node:crypto';
 import { type TokenRow, tokenToRow } from '../src/row.js';
 import type { TokenStore } from '../src/store.js';
 import type { OAuthToken } from '../src/token.js';
 import type { BenchContext, MeasureOptions } from './lib.js';
 import { seededRandom } from './lib.js';
 
-export const BENCH_CLIENT = { clientId: '1000.BENCHCLIENT000000000000000000', clientSecret: 'bench-secret-0123456789abcdef' };
+export const BENCH_CLIENT = { clientId: '1000.BENCHCLIENT000000000000000000', clientSecret: '0123456789abcdef0123456789abcdef0123456789' };
 const hex = (i: number) => i.toString(16).padStart(32, '0');
+/** 32 hex digits that differ for every (kind, i): the second half of a Zoho token. */
+const tail = (kind: string, i: number) => createHash('md5').update(`${kind}${i}`).digest('hex');
 
-/** Token number i, as every database suite loads it. */
+/**
+ * Token number i, as every database suite loads it: Zoho's shapes (`1000.<32 hex>.<32 hex>`,
+ * 70 characters, for refresh and access tokens) and one client id and secret shared by every
+ * user, as an integrator has (one Zoho client, many users).
+ */
 export const benchToken = (i: number): OAuthToken & { id: string } => ({
   id: String(i),
   userName: `user${i}@zylker.com`,
   ...BENCH_CLIENT,
-  refreshToken: `1000.${hex(i)}.refresh`,
-  accessToken: `1000.${hex(i)}.access`,
+  refreshToken: `1000.${hex(i)}.${tail('refresh', i)}`,
+  accessToken: `1000.${hex(i)}.${tail('access', i)}`,
   expiryTime: 1_767_225_600_000,
   redirectUrl: 'https://app.example.com/callback',
   apiDomain: 'https://www.zohoapis.com',

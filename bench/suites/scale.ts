@@ -156,7 +156,7 @@ async function measureStore(
       store.saveToken({
         ...benchToken(pick()),
         id: undefined,
-        accessToken: `1000.${(++version).toString(16).padStart(32, '0')}.access`,
+        accessToken: `1000.${(++version).toString(16).padStart(32, '0')}.${'0'.repeat(24)}${(0xacce55 + version).toString(16).padStart(8, '0')}`,
         expiryTime: 1_767_229_200_000 + version,
       }),
     'saveToken (new user, new id)': (store) => () => store.saveToken({ ...benchToken(size + 1 + added++), id: undefined }),

@@ -97,9 +97,11 @@ class RecentResults {
       this.#size = 0;
     }
     const map = this.#current[slot];
-    if (!map || map.has(key)) return;
+    if (!map) return;
+    // One probe, not has() then set(): a value already there is the same (results are deterministic).
+    const before = map.size;
     map.set(key, value);
-    this.#size++;
+    if (map.size !== before) this.#size++;
   }
   #fresh(): Map<string, string>[] {
     return Array.from({ length: this.slots }, () => new Map<string, string>());
@@ -109,6 +111,8 @@ class RecentResults {
 /**
  * HMAC-SHA256 (RFC 2104) as two one-shot hashes over the key's precomputed pads: the same bytes
  * as createHmac, without a native Hmac object per call (a cold encryption made one per field).
+ * The digests are taken as 'binary' (latin1) strings, one character per byte: on Node 20 a one-shot hash
+ * answers a string in about a fifth of the time it takes to answer a Buffer.
  */
 class HmacKey {
   readonly #inner: Buffer;
@@ -123,10 +127,10 @@ class HmacKey {
     }
   }
   /**
-   * HMAC(key, field || 0x00 || text), and the UTF-8 bytes of `text` (written once, after the
-   * inner pad, for the cipher to reuse).
+   * HMAC(key, field || 0x00 || text) as a latin1 string of its 32 bytes, and the UTF-8 bytes of
+   * `text` (written once, after the inner pad, for the cipher to reuse).
    */
-  digest(field: string, text: string): { mac: Buffer; textBytes: Buffer } {
+  digest(field: string, text: string): { mac: string; textBytes: Buffer } {
     const inner = this.#inner;
     const message = Buffer.allocUnsafe(inner.length + field.length + 1 + 3 * text.length);
     inner.copy(message, 0);
@@ -135,8 +139,8 @@ class HmacKey {
     const textStart = end;
     end += message.write(text, end, 'utf8');
     const outer = Buffer.from(this.#outer); // the pad, then room for the inner digest
-    hash('sha256', message.subarray(0, end), 'buffer').copy(outer, inner.length);
-    return { mac: hash('sha256', outer, 'buffer'), textBytes: message.subarray(textStart, end) };
+    outer.write(hash('sha256', message.subarray(0, end), 'binary'), inner.length, 'latin1');
+    return { mac: hash('sha256', outer, 'binary'), textBytes: message.subarray(textStart, end) };
   }
 }
 
@@ -193,14 +197,13 @@ export class FieldCipher {
       );
     }
     const { mac, textBytes } = key.macKey.digest(field, plaintext);
-    const iv = mac.subarray(0, IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key.encKey, iv);
+    // iv || body || tag, in one buffer; the IV is the MAC's first 12 bytes.
+    const out = Buffer.allocUnsafe(IV_BYTES + textBytes.length + TAG_BYTES);
+    out.write(mac, 0, IV_BYTES, 'latin1');
+    const cipher = createCipheriv('aes-256-gcm', key.encKey, out.subarray(0, IV_BYTES));
     cipher.setAAD(key.aad[field]);
     const body = cipher.update(textBytes);
     cipher.final();
-    // iv || body || tag, in one buffer.
-    const out = Buffer.allocUnsafe(IV_BYTES + body.length + TAG_BYTES);
-    iv.copy(out, 0);
     body.copy(out, IV_BYTES);
     cipher.getAuthTag().copy(out, IV_BYTES + body.length);
     const stored = key.prefix + out.toString('base64url');

@@ -112,19 +112,21 @@ export class EncryptedStore implements TokenStore {
     this.#guard.check();
     const rule = lookupRuleOf(partial);
     if (!rule) return null;
-    let newest: OAuthToken | undefined;
-    let tried = 0;
     // The forms are made one at a time: a row under the newest key (the usual case) costs one
     // encryption, not one per configured key.
-    for (const innerPartial of this.#innerPartials(rule, partial)) {
-      newest ??= innerPartial;
-      tried++;
+    let form = 0;
+    for (
+      let innerPartial = this.#innerPartial(rule, partial, form);
+      innerPartial;
+      innerPartial = this.#innerPartial(rule, partial, ++form)
+    ) {
       const row = await this.inner.findToken(innerPartial);
       if (row) return this.#decryptToken(row, rule);
     }
     // Rows only move toward the newest key (saves, rotateKeys). One that moved while the older
     // forms were tried is under the newest key now: look there once more before saying "none".
-    const moved = newest && tried > 1 ? await this.inner.findToken(newest) : null;
+    const newest = form > 1 ? this.#innerPartial(rule, partial, 0) : undefined;
+    const moved = newest ? await this.inner.findToken(newest) : null;
     return moved ? this.#decryptToken(moved, rule) : null;
   }
 
@@ -208,35 +210,31 @@ export class EncryptedStore implements TokenStore {
   }
 
   /**
-   * The stored forms of a lookup, as partials for the inner store: the value (and the client
-   * secret that rules 3 and 4 require) under each key, newest first, then as plaintext. Each is
-   * made when the one before found nothing.
+   * The stored forms of a lookup, as partials for the inner store, by number: the value (and the
+   * client secret that rules 3 and 4 require) under each key, newest first (0 is the newest),
+   * then as plaintext; undefined past the last. Callers make each only when the one before found
+   * nothing. A plain method, not a generator of closures: this runs on every lookup.
    */
-  *#innerPartials(rule: MatchRule, partial: OAuthToken): Generator<OAuthToken> {
+  #innerPartial(rule: MatchRule, partial: OAuthToken, form: number): OAuthToken | undefined {
     const field = rule.field;
-    if (!isSecretField(field)) {
-      yield { [field]: rule.value };
-      return;
-    }
-    const { clientId, clientSecret } = partial;
-    const under = (keyId: string | undefined): OAuthToken => {
-      const form = (f: SecretField, v: string) => (keyId === undefined ? v : this.#cipher.encrypt(f, v, keyId));
-      if (field === 'accessToken') return { accessToken: form(field, rule.value) };
-      return {
-        clientId,
-        clientSecret: clientSecret === undefined ? undefined : form('clientSecret', clientSecret),
-        [field]: form(field, rule.value),
-      };
-    };
-    for (const keyId of this.#cipher.newestFirstKeyIds) yield under(keyId);
+    if (!isSecretField(field)) return form === 0 ? { [field]: rule.value } : undefined;
+    const keyIds = this.#cipher.newestFirstKeyIds;
+    let keyId: string | undefined;
+    if (form < keyIds.length) keyId = keyIds[form];
     // A caller's value that looks encrypted is not a legacy plaintext: never match it as one.
-    if (!isEncryptedValue(rule.value)) yield under(undefined);
+    else if (form > keyIds.length || isEncryptedValue(rule.value)) return undefined;
+    const value = keyId === undefined ? rule.value : this.#cipher.encrypt(field, rule.value, keyId);
+    if (field === 'accessToken') return { accessToken: value };
+    const secret = partial.clientSecret;
+    const clientSecret = secret === undefined || keyId === undefined ? secret : this.#cipher.encrypt('clientSecret', secret, keyId);
+    return { clientId: partial.clientId, clientSecret, [field]: value };
   }
 
   /** The inner row (still encrypted) that a lookup of `value` in `field` finds, for saveToken. */
   async #findStored(field: LookupField, value: string, token: OAuthToken): Promise<StoredToken | null> {
     if (field === 'id') return this.inner.findTokenById(value);
-    for (const partial of this.#innerPartials({ field, value }, token)) {
+    const rule = { field, value };
+    for (let form = 0, partial = this.#innerPartial(rule, token, form); partial; partial = this.#innerPartial(rule, token, ++form)) {
       const row = await this.inner.findToken(partial);
       if (row) return row;
     }

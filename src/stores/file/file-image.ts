@@ -43,8 +43,7 @@ export class FileImage {
   }
 
   find(field: LookupField, value: string): StoredToken | null {
-    const id = field === 'id' ? value : this.index.find(field, value);
-    return id === undefined ? null : (this.rows.get(id) ?? null);
+    return (field === 'id' ? this.rows.get(value) : this.index.find(field, value)) ?? null;
   }
 
   /** Every token in file order (the stored objects: copy before handing out). */
