@@ -12,12 +12,9 @@ import { FILE_LAYOUTS, type FileLayout, knownHeaders, layoutOfHeader } from './l
 /** The default layout's header (the TypeScript SDK's: `user_mail`, `redirect_url`). */
 export const TOKEN_FILE_HEADER = FILE_LAYOUTS['ts-8'].header.join(',');
 
-export function corruptFile(path: string, line: number, problem: string, cause?: unknown): TokenStoreError {
-  return new TokenStoreError(
-    'CORRUPT',
-    `Corrupt token file ${path}, line ${line}: ${problem}. The file was left untouched; fix or move it.`,
-    cause === undefined ? undefined : { cause },
-  );
+/** The error for a file the store will not read; `remedy` says what to do (default: fix or move it). */
+export function corruptFile(path: string, line: number, problem: string, remedy = 'fix or move it'): TokenStoreError {
+  return new TokenStoreError('CORRUPT', `Corrupt token file ${path}, line ${line}: ${problem}. The file was left untouched; ${remedy}.`);
 }
 
 export interface ParsedTokens {
@@ -94,18 +91,28 @@ function isOurId(cell: string | null | undefined): boolean {
 }
 
 /**
- * Gives rows without a usable id (empty, or an SDK-made id longer than ours) the numbers after
- * the largest numeric id, in file order: every process reading the same file agrees on them.
+ * New ids for the tokens at `indexes` (in that order): the numbers after the largest numeric id
+ * of the other tokens, as every new id (nextIdAfter). Deterministic, so every process reading the
+ * same file agrees on them. The tokens are not changed.
  */
-function assignIds(parsed: ParsedTokens, indexes: readonly number[]): void {
-  const taken = new Set(parsed.tokens.map((t, i) => (indexes.includes(i) ? '' : t.id)));
+export function idsAfterLargest(tokens: readonly StoredToken[], indexes: readonly number[]): string[] {
+  const renumbered = new Set(indexes);
   let max = 0;
-  for (const id of taken) if (isNumericId(id)) max = Math.max(max, Number(id));
-  for (const index of indexes) {
+  tokens.forEach((token, i) => {
+    if (!renumbered.has(i) && isNumericId(token.id)) max = Math.max(max, Number(token.id));
+  });
+  return indexes.map(() => {
     const id = nextIdAfter(max);
     max = Number(id);
-    parsed.tokens[index]!.id = id;
-  }
+    return id;
+  });
+}
+
+/** Gives rows without a usable id (empty, or an SDK-made id longer than ours) new ids (idsAfterLargest). */
+function assignIds(parsed: ParsedTokens, indexes: readonly number[]): void {
+  idsAfterLargest(parsed.tokens, indexes).forEach((id, i) => {
+    parsed.tokens[indexes[i]!]!.id = id;
+  });
   parsed.assignedIds = indexes.length;
 }
 
@@ -116,9 +123,10 @@ export function duplicateId(path: string, parsed: ParsedTokens, index: number): 
   // typescript-sdk 6.0 and 7.0 build new ids from the first digit of each id, so every token
   // from their 11th on gets id 10 (8.0 fixed it): name the likely cause.
   const hint = id === '10' ? ' (typescript-sdk 6.0 and 7.0 give every token from the 11th on the id 10; see docs/file-layouts.md)' : '';
-  return new TokenStoreError(
-    'CORRUPT',
-    `Corrupt token file ${path}, line ${parsed.lines[index]}: id ${JSON.stringify(id)} is already used on line ${parsed.lines[first]}${hint}. ` +
-      `The file was left untouched. To give each repeated id a new one, keeping every token: ztoken repair-ids --store file:${path} (add --dry-run to see the changes first)`,
+  return corruptFile(
+    path,
+    parsed.lines[index]!,
+    `id ${JSON.stringify(id)} is already used on line ${parsed.lines[first]}${hint}`,
+    `to give each repeated id a new one, keeping every token: ztoken repair-ids --store file:${path} (add --dry-run to see the changes first)`,
   );
 }
