@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TokenStoreError } from './errors.js';
-import { MAX_LAYOUT_ID_LENGTH, type StoredToken, validateId } from './token.js';
+import { compareIds, MAX_LAYOUT_ID_LENGTH, type StoredToken, validateId } from './token.js';
 
 export interface ReauthMark {
   tokenId: string;
@@ -75,12 +75,17 @@ function problemOf(value: unknown): string | null {
   return null;
 }
 
+/** A copy of a mark problemOf found well formed. */
+function copyOf(value: unknown): ReauthMark {
+  const { tokenId, refreshTokenHash, reason, markedAt } = value as ReauthMark;
+  return { tokenId, refreshTokenHash, reason, markedAt };
+}
+
 /** Checks a mark handed to a store and returns a clean copy; a bad one is INVALID_ARGUMENT. */
 export function checkReauthMark(value: unknown): ReauthMark {
   const problem = problemOf(value);
   if (problem !== null) throw new TokenStoreError('INVALID_ARGUMENT', `Invalid re-authorization mark: ${problem}`);
-  const { tokenId, refreshTokenHash, reason, markedAt } = value as ReauthMark;
-  return { tokenId, refreshTokenHash, reason, markedAt };
+  return copyOf(value);
 }
 
 /**
@@ -89,9 +94,14 @@ export function checkReauthMark(value: unknown): ReauthMark {
  */
 export function readReauthMark(value: unknown, where: string): ReauthMark | null {
   const problem = problemOf(value);
-  if (problem === null) return checkReauthMark(value);
+  if (problem === null) return copyOf(value);
   warnMalformedReauthMark(where, problem);
   return null;
+}
+
+/** Marks in the order getReauthMarks answers them: by token id (numeric ids numerically). Sorts in place. */
+export function inTokenIdOrder(marks: ReauthMark[]): ReauthMark[] {
+  return marks.sort((a, b) => compareIds(a.tokenId, b.tokenId));
 }
 
 /** The code of the process warning a store gives for a mark it cannot read. */

@@ -20,7 +20,7 @@ import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TokenStoreError } from '../errors.js';
-import { checkReauthMark, type ReauthMark } from '../reauth-marks.js';
+import { checkReauthMark, inTokenIdOrder, type ReauthMark } from '../reauth-marks.js';
 import type { ReauthMarkStore, TokenStore } from '../store.js';
 import {
   compareIds,
@@ -233,7 +233,7 @@ export class FileStore implements TokenStore, ReauthMarkStore {
 
   async getReauthMarks(): Promise<ReauthMark[]> {
     this.guard.check();
-    return this.readMarks('getReauthMarks').sort((a, b) => compareIds(a.tokenId, b.tokenId));
+    return inTokenIdOrder(this.readMarks('getReauthMarks'));
   }
 
   async clearReauthMark(tokenId: string): Promise<void> {

@@ -1,6 +1,6 @@
 /** Re-authorization marks kept in process memory, for the stores that live in one process (Memory, List). */
-import { checkReauthMark, type ReauthMark } from '../reauth-marks.js';
-import { compareIds, MAX_LAYOUT_ID_LENGTH, validateId } from '../token.js';
+import { checkReauthMark, inTokenIdOrder, type ReauthMark } from '../reauth-marks.js';
+import { MAX_LAYOUT_ID_LENGTH, validateId } from '../token.js';
 
 export class LocalReauthMarks {
   private readonly marks = new Map<string, ReauthMark>();
@@ -16,7 +16,7 @@ export class LocalReauthMarks {
   }
 
   all(): ReauthMark[] {
-    return [...this.marks.values()].sort((a, b) => compareIds(a.tokenId, b.tokenId)).map((mark) => ({ ...mark }));
+    return inTokenIdOrder([...this.marks.values()].map((mark) => ({ ...mark })));
   }
 
   clear(tokenId: string): void {

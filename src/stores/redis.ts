@@ -9,7 +9,7 @@
  */
 import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { TokenStoreError } from '../errors.js';
-import { checkReauthMark, type ReauthMark, readReauthMark, warnMalformedReauthMark } from '../reauth-marks.js';
+import { checkReauthMark, inTokenIdOrder, type ReauthMark, readReauthMark, warnMalformedReauthMark } from '../reauth-marks.js';
 import type { ReauthMarkStore, TokenStore } from '../store.js';
 import {
   COLUMN_OF,
@@ -269,10 +269,11 @@ export class RedisStore implements TokenStore, ReauthMarkStore {
   async getReauthMarks(): Promise<ReauthMark[]> {
     this.guard.check();
     const all = await this.call('getReauthMarks', 'UNAVAILABLE', [], (client) => client.hgetall(this.keys.reauthMarks));
-    return Object.entries(all)
-      .map(([id, text]) => this.readMark(id, text))
-      .filter((mark): mark is ReauthMark => mark !== null)
-      .sort((a, b) => compareIds(a.tokenId, b.tokenId));
+    return inTokenIdOrder(
+      Object.entries(all)
+        .map(([id, text]) => this.readMark(id, text))
+        .filter((mark): mark is ReauthMark => mark !== null),
+    );
   }
 
   async clearReauthMark(tokenId: string): Promise<void> {

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { TokenStoreError } from '../errors.js';
 import { rowToToken, tokenToRow } from '../row.js';
-import { checkReauthMark, type ReauthMark, readReauthMark } from '../reauth-marks.js';
+import { checkReauthMark, inTokenIdOrder, type ReauthMark, readReauthMark } from '../reauth-marks.js';
 import type { ReauthMarkStore, TokenStore } from '../store.js';
 import {
   compareIds,
@@ -331,7 +331,7 @@ export class SQLiteStore implements TokenStore, ReauthMarkStore {
 
   async getReauthMarks(): Promise<ReauthMark[]> {
     this.guard.check();
-    return this.readMarks('getReauthMarks', this.marksSql.selectAll, [this.table]).sort((a, b) => compareIds(a.tokenId, b.tokenId));
+    return inTokenIdOrder(this.readMarks('getReauthMarks', this.marksSql.selectAll, [this.table]));
   }
 
   async clearReauthMark(tokenId: string): Promise<void> {

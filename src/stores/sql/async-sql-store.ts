@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { TokenStoreError, type TokenStoreReason } from '../../errors.js';
 import { recordToRow, rowToToken, tokenToRow } from '../../row.js';
-import { checkReauthMark, type ReauthMark, readReauthMark } from '../../reauth-marks.js';
+import { checkReauthMark, inTokenIdOrder, type ReauthMark, readReauthMark } from '../../reauth-marks.js';
 import type { ReauthMarkStore, TokenStore } from '../../store.js';
 import {
   COLUMN_NAMES,
@@ -321,7 +321,7 @@ export class AsyncSqlStore implements TokenStore, ReauthMarkStore {
   async getReauthMarks(): Promise<ReauthMark[]> {
     this.guard.check();
     const marks = await this.readMarks('getReauthMarks', this.marksSql.selectAll, [this.tokenTable]);
-    return marks.sort((a, b) => compareIds(a.tokenId, b.tokenId));
+    return inTokenIdOrder(marks);
   }
 
   async clearReauthMark(tokenId: string): Promise<void> {

@@ -28,10 +28,9 @@ export function reauthMarkSql(d: SqlDialect, schema?: string): ReauthMarkSql {
   const table = schema === undefined ? name : `${d.quote(validateTableName(schema))}.${name}`;
   const p = (n: number) => d.param(n);
   const columns = 'token_table, token_id, refresh_token_hash, reason, marked_at';
-  const create =
-    d.name === 'mysql'
-      ? `CREATE TABLE IF NOT EXISTS ${table} (token_table varchar(64) NOT NULL, token_id varchar(255) NOT NULL, refresh_token_hash char(64) NOT NULL, reason varchar(64) NOT NULL, marked_at bigint NOT NULL, PRIMARY KEY (token_table, token_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
-      : `CREATE TABLE IF NOT EXISTS ${table} (token_table varchar(64) NOT NULL, token_id varchar(255) NOT NULL, refresh_token_hash char(64) NOT NULL, reason varchar(64) NOT NULL, marked_at bigint NOT NULL, PRIMARY KEY (token_table, token_id))`;
+  // MySQL: byte-exact comparison of ids, as the token table's own.
+  const tableOptions = d.name === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';
+  const create = `CREATE TABLE IF NOT EXISTS ${table} (token_table varchar(64) NOT NULL, token_id varchar(255) NOT NULL, refresh_token_hash char(64) NOT NULL, reason varchar(64) NOT NULL, marked_at bigint NOT NULL, PRIMARY KEY (token_table, token_id))${tableOptions}`;
   const values = `VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})`;
   const upsert =
     d.name === 'mysql'
