@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
+import { SQLiteStore } from '../../src/stores/sqlite.js';
+import { secretsOf, type StoredToken } from '../../src/token.js';
 
 export const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 export const MAIN = join(process.cwd(), 'src', 'cli', 'main.ts');
@@ -61,56 +63,71 @@ export interface RunningCli {
   waitFor(pattern: RegExp): Promise<string>;
 }
 
+/** A command's stdout and stderr as they arrive, and waits for a pattern to appear in either. */
+export class OutputWatch {
+  stdout = '';
+  stderr = '';
+  private readonly waiters: { pattern: RegExp; resolve: (text: string) => void }[] = [];
+
+  append(stream: 'stdout' | 'stderr', text: string): void {
+    this[stream] += text;
+    for (const waiter of [...this.waiters]) {
+      if (waiter.pattern.test(this.stdout) || waiter.pattern.test(this.stderr)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(this.stdout + this.stderr);
+      }
+    }
+  }
+
+  /** Resolves with stdout + stderr once `pattern` appears; rejects if `ended` settles first. */
+  waitFor(pattern: RegExp, ended: Promise<unknown>, label: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      this.waiters.push({ pattern, resolve });
+      this.append('stdout', '');
+      ended.then(
+        () => reject(new Error(`${label} ended before printing ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
+        reject,
+      );
+    });
+  }
+}
+
 export function startCli(args: string[], options: RunOptions = {}): RunningCli {
   const started = performance.now();
   const [command, prefix] = options.direct ? [process.execPath, ['--import', TSX_LOADER, MAIN]] : [TSX, [MAIN]];
   const child = spawn(command, [...prefix, ...args], { cwd: options.cwd ?? process.cwd(), env: childEnv(options.env) });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (text: string) => void }[] = [];
-  const check = () => {
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(stdout) || waiter.pattern.test(stderr)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(stdout + stderr);
-      }
-    }
-  };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    check();
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    check();
-  });
+  const output = new OutputWatch();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.append('stdout', chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.append('stderr', chunk));
   const timeoutMs = options.timeoutMs ?? 20_000;
   const result = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`ztoken ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(`ztoken ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${output.stdout}\nstderr: ${output.stderr}`),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      const { stdout, stderr } = output;
       outputs.push({ args, text: `${stdout}\n${stderr}` });
       resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
   });
-  return {
-    child,
-    result,
-    waitFor(pattern: RegExp) {
-      return new Promise<string>((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        check();
-        result.then(
-          () => reject(new Error(`ztoken ${args.join(' ')} ended before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`)),
-          reject,
-        );
-      });
-    },
-  };
+  return { child, result, waitFor: (pattern: RegExp) => output.waitFor(pattern, result, `ztoken ${args.join(' ')}`) };
+}
+
+/** The tokens of the SQLite store at `db`; every secret they hold is added to `secrets`, for the leak check. */
+export async function storedTokensOf(db: string, secrets: Set<string>): Promise<StoredToken[]> {
+  const store = new SQLiteStore({ path: db });
+  try {
+    const tokens = await store.getTokens();
+    for (const token of tokens) for (const s of secretsOf(token)) secrets.add(s);
+    return tokens;
+  } finally {
+    await store.close();
+  }
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {

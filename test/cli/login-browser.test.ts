@@ -8,10 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BrowserOpener } from '../../src/cli/browser.js';
 import { main } from '../../src/cli/program.js';
-import { SQLiteStore } from '../../src/stores/sqlite.js';
-import { secretsOf } from '../../src/token.js';
 import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
-import { expectNoSecrets, freePort, tempDir } from './helpers.js';
+import { expectNoSecrets, freePort, OutputWatch, storedTokensOf, tempDir } from './helpers.js';
 
 const CLIENT_ID = `1000.BROWSERTEST${randomBytes(6).toString('hex').toUpperCase()}`;
 const CLIENT_SECRET = `browser-test-client-secret-${randomBytes(12).toString('hex')}`;
@@ -43,17 +41,7 @@ interface InProcessRun {
 
 /** Runs `ztoken ARGS` in this process with `openBrowser` as its browser. */
 function runLogin(args: string[], options: { env?: Record<string, string>; openBrowser: BrowserOpener }): InProcessRun {
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (text: string) => void }[] = [];
-  const check = () => {
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(stdout) || waiter.pattern.test(stderr)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(stdout + stderr);
-      }
-    }
-  };
+  const output = new OutputWatch();
   // A display, as a desktop has: the opener is tried (it is the test's own).
   const env = { NO_COLOR: '1', DISPLAY: ':99', ...options.env };
   // Flags, not ZOHO_* variables: commander reads those from this process's own environment.
@@ -62,31 +50,14 @@ function runLogin(args: string[], options: { env?: Record<string, string>; openB
   const result = main(['node', 'ztoken', 'login', ...client, ...accounts, ...args], {
     env,
     openBrowser: options.openBrowser,
-    stdout: {
-      write: (text: string) => {
-        stdout += text;
-        check();
-      },
-    },
-    stderr: {
-      write: (text: string) => {
-        stderr += text;
-        check();
-      },
-    },
+    stdout: { write: (text: string) => output.append('stdout', text) },
+    stderr: { write: (text: string) => output.append('stderr', text) },
   }).then((code) => {
+    const { stdout, stderr } = output;
     outputs.push({ args, text: `${stdout}\n${stderr}` });
     return { code, stdout, stderr };
   });
-  return {
-    result,
-    waitFor: (pattern) =>
-      new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        check();
-        result.then(() => reject(new Error(`login ${args.join(' ')} ended before printing ${pattern}\n${stdout}\n${stderr}`)), reject);
-      }),
-  };
+  return { result, waitFor: (pattern) => output.waitFor(pattern, result, `login ${args.join(' ')}`) };
 }
 
 /** A browser opener that only records what it was asked to open. */
@@ -95,16 +66,7 @@ function recordingOpener(): { opened: string[]; open: BrowserOpener } {
   return { opened, open: async (url) => void opened.push(url) };
 }
 
-async function storedTokens(db: string) {
-  const store = new SQLiteStore({ path: db });
-  try {
-    const tokens = await store.getTokens();
-    for (const token of tokens) for (const s of secretsOf(token)) secrets.add(s);
-    return tokens;
-  } finally {
-    await store.close();
-  }
-}
+const storedTokens = (db: string) => storedTokensOf(db, secrets);
 
 describe('login opens the browser', () => {
   test('by default the opener gets exactly the printed sign-in URL; following it signs in', async () => {

@@ -7,10 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SQLiteStore } from '../../src/stores/sqlite.js';
-import { secretsOf } from '../../src/token.js';
 import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
-import { expectNoSecrets, outputs, runCli, tempDir } from './helpers.js';
+import { expectNoSecrets, outputs, runCli, storedTokensOf, tempDir } from './helpers.js';
 
 const CLIENT_ID = `1000.SELFCLIENT${randomBytes(6).toString('hex').toUpperCase()}`;
 const CLIENT_SECRET = `self-client-test-secret-${randomBytes(12).toString('hex')}`;
@@ -30,16 +28,7 @@ afterAll(async () => {
   temp.remove();
 });
 
-async function storedTokens(db: string) {
-  const store = new SQLiteStore({ path: db });
-  try {
-    const tokens = await store.getTokens();
-    for (const token of tokens) for (const s of secretsOf(token)) secrets.add(s);
-    return tokens;
-  } finally {
-    await store.close();
-  }
-}
+const storedTokens = (db: string) => storedTokensOf(db, secrets);
 
 describe('login --client-credentials', () => {
   test('gets an access token with no refresh token, stores it with its grant, and uses it on a second run', async () => {
