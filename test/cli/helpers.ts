@@ -130,8 +130,27 @@ export async function storedTokensOf(db: string, secrets: Set<string>): Promise<
   }
 }
 
-export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  return startCli(args, options).result;
+/**
+ * At most this many run-to-completion children of one test file at a time. A test that starts a
+ * dozen commands with Promise.all would otherwise start two dozen node processes at once on CI's
+ * two cores (tsx runs a wrapper and a child), next to the other file's; each then took long
+ * enough to pass its timeout after printing its output. A child's timeout starts when it starts.
+ */
+const MAX_RUNNING_CLIS = 3;
+let runningClis = 0;
+const waitingClis: (() => void)[] = [];
+
+export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  // A finished child hands its slot straight to the next waiting one.
+  if (runningClis < MAX_RUNNING_CLIS) runningClis++;
+  else await new Promise<void>((resolve) => waitingClis.push(resolve));
+  try {
+    return await startCli(args, options).result;
+  } finally {
+    const next = waitingClis.shift();
+    if (next) next();
+    else runningClis--;
+  }
 }
 
 /** Asserts that no secret appears whole in any text (secrets shorter than 8 characters are ignored). */
