@@ -26,7 +26,7 @@ import {
   tokenToStore,
   validateId,
 } from '../token.js';
-import { FieldCipher, isEncryptedValue } from './cipher.js';
+import { type CipherFormat, FieldCipher, isEncryptedValue } from './cipher.js';
 import type { EncryptionKey } from './keys.js';
 
 export interface EncryptedStoreOptions {
@@ -37,6 +37,12 @@ export interface EncryptedStoreOptions {
    * every call costs no cipher work (default 4096; 0 turns it off).
    */
   cacheEntries?: number;
+  /**
+   * The format new values are written in: 'zt2' (default) or 'zt1' (cipher.ts). Both are read.
+   * Releases before zt2 read a zt2 value as plaintext: a fleet that upgrades process by process
+   * keeps 'zt1' until every process reads zt2, then drops it (and may run rotateKeys).
+   */
+  writeFormat?: CipherFormat;
 }
 
 /** How long rotateKeys holds one token's lock if it dies mid-rewrite (a TokenManager's default). */
@@ -69,7 +75,7 @@ export class EncryptedStore implements TokenStore {
       throw new TokenStoreError('INVALID_ARGUMENT', 'EncryptedStore needs options with { keys }');
     }
     this.inner = inner;
-    this.#cipher = new FieldCipher(options.keys, { cacheEntries: options.cacheEntries ?? 4096 });
+    this.#cipher = new FieldCipher(options.keys, { cacheEntries: options.cacheEntries ?? 4096, writeFormat: options.writeFormat });
     if (supportsLocking(inner)) {
       this.withLock = <T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> => {
         this.#guard.check();
@@ -211,22 +217,22 @@ export class EncryptedStore implements TokenStore {
 
   /**
    * The stored forms of a lookup, as partials for the inner store, by number: the value (and the
-   * client secret that rules 3 and 4 require) under each key, newest first (0 is the newest),
-   * then as plaintext; undefined past the last. Callers make each only when the one before found
+   * client secret that rules 3 and 4 require) in each of the cipher's lookup forms (0 is the
+   * newest key in the write format), then as plaintext; undefined past the last. Callers make each only when the one before found
    * nothing. A plain method, not a generator of closures: this runs on every lookup.
    */
   #innerPartial(rule: MatchRule, partial: OAuthToken, form: number): OAuthToken | undefined {
     const field = rule.field;
     if (!isSecretField(field)) return form === 0 ? { [field]: rule.value } : undefined;
-    const keyIds = this.#cipher.newestFirstKeyIds;
-    let keyId: string | undefined;
-    if (form < keyIds.length) keyId = keyIds[form];
+    const forms = this.#cipher.lookupForms;
+    const cipherForm = forms[form];
     // A caller's value that looks encrypted is not a legacy plaintext: never match it as one.
-    else if (form > keyIds.length || isEncryptedValue(rule.value)) return undefined;
-    const value = keyId === undefined ? rule.value : this.#cipher.encrypt(field, rule.value, keyId);
+    if (!cipherForm && (form > forms.length || isEncryptedValue(rule.value))) return undefined;
+    const value = cipherForm ? this.#cipher.encrypt(field, rule.value, cipherForm.keyId, cipherForm.format) : rule.value;
     if (field === 'accessToken') return { accessToken: value };
     const secret = partial.clientSecret;
-    const clientSecret = secret === undefined || keyId === undefined ? secret : this.#cipher.encrypt('clientSecret', secret, keyId);
+    const clientSecret =
+      secret === undefined || !cipherForm ? secret : this.#cipher.encrypt('clientSecret', secret, cipherForm.keyId, cipherForm.format);
     return { clientId: partial.clientId, clientSecret, [field]: value };
   }
 

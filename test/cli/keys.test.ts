@@ -77,7 +77,7 @@ async function seed(path: string, list: OAuthToken[], keys?: EncryptionKey[]): P
 /** Every secret value of every row is encrypted under `keyId`. */
 function expectAllUnder(rows: StoredToken[], keyId: string): void {
   expect(rows.length).toBeGreaterThan(0);
-  for (const row of rows) for (const field of SECRET_FIELDS) expect(row[field]).toMatch(new RegExp(`^zt1:${keyId}:[A-Za-z0-9_-]+$`));
+  for (const row of rows) for (const field of SECRET_FIELDS) expect(row[field]).toMatch(new RegExp(`^zt2:${keyId}:[A-Za-z0-9_-]+$`));
   const text = JSON.stringify(rows);
   for (const s of secrets) expect(text).not.toContain(s);
 }

@@ -150,7 +150,7 @@ describe.skipIf(!mysqlUp || !postgresUp)('zcrmsdk 1.x MySQL table -> encrypted P
     for (const token of expected) {
       for (const field of SECRET_FIELDS) if (token[field]) expect(rawText).not.toContain(token[field]);
     }
-    for (const row of rows) for (const column of ['refresh_token', 'access_token']) expect(row[column]).toMatch(/^zt1:k1:/);
+    for (const row of rows) for (const column of ['refresh_token', 'access_token']) expect(row[column]).toMatch(/^zt2:k1:/);
 
     const again = await runCli(['migrate', '--from', from, '--to', toUrl, '--dry-run'], { env });
     expect(again.code).toBe(0);

@@ -90,7 +90,7 @@ describe('EncryptedStore over a SQLite file', () => {
     const row = db.prepare('SELECT * FROM oauthtoken').get() as Record<string, string>;
     db.close();
     for (const column of ['client_secret', 'refresh_token', 'access_token', 'grant_token']) {
-      expect(row[column]).toMatch(/^zt1:k1:[A-Za-z0-9_-]+$/);
+      expect(row[column]).toMatch(/^zt2:k1:[A-Za-z0-9_-]+$/);
       expect(row[column]?.length).toBeLessThan(255);
     }
     expect(row.user_name).toBe('alice@zylker.com');
@@ -121,7 +121,7 @@ describe('EncryptedStore over a SQLite file', () => {
     for (const secret of [legacy.refreshToken, legacy.accessToken, legacy.grantToken, legacy.clientSecret, nameless.refreshToken]) {
       expect(dump).not.toContain(secret);
     }
-    expect(dump.match(/zt1:k2:/g)).toHaveLength(4 + 3);
+    expect(dump.match(/zt2:k2:/g)).toHaveLength(4 + 3);
     await store.close();
   });
 
@@ -160,9 +160,9 @@ describe('EncryptedStore over a SQLite file', () => {
     // Flip one byte of the stored access token's ciphertext.
     const db = new Database(path);
     const stored = (db.prepare('SELECT access_token FROM oauthtoken').get() as { access_token: string }).access_token;
-    const bytes = Buffer.from(stored.slice('zt1:k1:'.length), 'base64url');
+    const bytes = Buffer.from(stored.slice('zt2:k1:'.length), 'base64url');
     bytes[30] = (bytes[30] ?? 0) ^ 0x01;
-    db.prepare('UPDATE oauthtoken SET access_token = ?').run(`zt1:k1:${bytes.toString('base64url')}`);
+    db.prepare('UPDATE oauthtoken SET access_token = ?').run(`zt2:k1:${bytes.toString('base64url')}`);
     db.close();
     const tamperedDump = sqliteDump(path);
     const reader = new EncryptedStore(new SQLiteStore({ path }), { keys: [K1] });
@@ -187,7 +187,7 @@ describe('EncryptedStore over a SQLite file', () => {
       for (const user of [`a${i}@zylker.com`, `b${i}@zylker.com`]) written[user] = await store.saveToken(full(user));
       await store.close();
     }
-    expect(sqliteDump(path).match(/zt1:k1:/g)).toHaveLength(8);
+    expect(sqliteDump(path).match(/zt2:k1:/g)).toHaveLength(8);
 
     const store = new EncryptedStore(new SQLiteStore({ path }), { keys: [K1, K2, K3] });
     const before = await store.getTokens();
@@ -195,8 +195,8 @@ describe('EncryptedStore over a SQLite file', () => {
     expect(await store.rotateKeys()).toEqual({ rotated: 0, total: 7 });
     await store.close();
     const dump = sqliteDump(path);
-    expect(dump).not.toMatch(/zt1:k[12]:/);
-    expect(dump.match(/zt1:k3:/g)).toHaveLength(7 * 4);
+    expect(dump).not.toMatch(/zt2:k[12]:/);
+    expect(dump.match(/zt2:k3:/g)).toHaveLength(7 * 4);
 
     const newestOnly = new EncryptedStore(new SQLiteStore({ path }), { keys: [K3] });
     expect(await newestOnly.getTokens()).toEqual(before);
@@ -232,7 +232,7 @@ describe('EncryptedStore', () => {
     expect(await reader).toBeGreaterThanOrEqual(tokens.length);
     expect(result.rotated).toBe(60);
     expect(await rotator.rotateKeys()).toMatchObject({ rotated: 0 });
-    expect(sqliteDump(path)).not.toContain('zt1:k1:');
+    expect(sqliteDump(path)).not.toContain('zt2:k1:');
     await rotator.close();
     await other.close();
   });
@@ -270,7 +270,7 @@ describe('EncryptedStore', () => {
     expect(await rotator.rotateKeys()).toEqual({ rotated: 1, total: 1 });
     await racer;
     expect(await rotator.findTokenById('1')).toMatchObject({ accessToken: refreshed, expiryTime: 42 });
-    expect(JSON.stringify(await memory.getTokens())).not.toContain('zt1:k1:');
+    expect(JSON.stringify(await memory.getTokens())).not.toContain('zt2:k1:');
   });
 
   it('finds and updates a row written under an older key by every rule, without duplicating it', async () => {
@@ -284,8 +284,41 @@ describe('EncryptedStore', () => {
     await store.saveToken({ id: '77', accessToken: ZOHO('a2'), expiryTime: 5 });
     const rows = await inner.getTokens();
     expect(rows.map((r) => r.id)).toEqual(['1']);
-    expect(rows[0]?.accessToken).toMatch(/^zt1:k2:/);
+    expect(rows[0]?.accessToken).toMatch(/^zt2:k2:/);
     expect(await store.getTokens()).toEqual([{ id: '1', accessToken: ZOHO('a2'), expiryTime: 5 }]);
+  });
+
+  it('reads zt1 rows (the format before zt2) by every rule, moves a saved one to zt2 in place, and rotateKeys moves the rest', async () => {
+    const inner = new MemoryStore();
+    const before = new EncryptedStore(inner, { keys: [K1], writeFormat: 'zt1' });
+    const a = await before.saveToken({ ...sampleToken('a@zylker.com'), grantToken: ZOHO('ga') });
+    const b = await before.saveToken(sampleToken('b@zylker.com'));
+    expect(
+      (await inner.getTokens()).every((row) => SECRET_FIELDS.every((f) => row[f] === undefined || row[f]?.startsWith('zt1:k1:'))),
+    ).toBe(true);
+
+    const store = new EncryptedStore(inner, { keys: [K1] });
+    expect(await store.findToken({ userName: 'a@zylker.com' })).toEqual(a);
+    expect(await store.findToken({ ...CLIENT, grantToken: ZOHO('ga') })).toEqual(a);
+    expect(await store.findToken({ ...CLIENT, refreshToken: a.refreshToken })).toEqual(a);
+    expect(await store.findToken({ accessToken: b.accessToken })).toEqual(b);
+    expect(await store.findTokenById(b.id)).toEqual(b);
+
+    // Matched by its refresh token (an encrypted rule field), the zt1 row is updated, not duplicated.
+    const { userName: _, ...byRefresh } = { ...a, id: undefined, accessToken: ZOHO('a2') };
+    await store.saveToken(byRefresh);
+    const rows = await inner.getTokens();
+    expect(rows.map((row) => row.id)).toEqual([a.id, b.id]);
+    expect(rows[0]?.accessToken).toMatch(/^zt2:k1:/);
+    expect(rows[1]?.accessToken).toMatch(/^zt1:k1:/);
+
+    // A process still writing zt1 (mid-upgrade) reads the zt2 row.
+    expect((await before.findToken({ ...CLIENT, refreshToken: a.refreshToken }))?.accessToken).toBe(ZOHO('a2'));
+
+    expect(await store.rotateKeys()).toEqual({ rotated: 1, total: 2 }); // a was rewritten whole by its save
+    for (const row of await inner.getTokens()) for (const f of SECRET_FIELDS) if (row[f] !== undefined) expect(row[f]).toMatch(/^zt2:k1:/);
+    expect(await store.rotateKeys()).toEqual({ rotated: 0, total: 2 });
+    expect(await store.findToken({ accessToken: b.accessToken })).toEqual(b);
   });
 
   it('a value swapped into another field, or relabelled with another key id, fails its check', async () => {
@@ -306,7 +339,7 @@ describe('EncryptedStore', () => {
       }
     }
     // The same bytes labelled as encrypted under the other configured key: the AAD names the key.
-    const relabelled = (row.accessToken as string).replace(/^zt1:k2:/, 'zt1:k1:');
+    const relabelled = (row.accessToken as string).replace(/^zt2:k2:/, 'zt2:k1:');
     await inner.saveToken({ ...row, accessToken: relabelled });
     expect((await errorOf(store.findTokenById(saved.id))).message).toContain('authentication failed with key "k1"');
     // Put back as written, the row reads again.

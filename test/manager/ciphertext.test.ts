@@ -25,7 +25,7 @@ describe('TokenManager on ciphertext', () => {
       now: () => emulator?.clock.now() ?? Date.now(),
     });
     const saved = await withKeys.authorize({ grantToken: emulator.issueGrantToken({ userEmail: 'alice@zylker.com' }) });
-    expect((await raw.findTokenById(saved.id))?.refreshToken).toMatch(/^zt1:k1:/);
+    expect((await raw.findTokenById(saved.id))?.refreshToken).toMatch(/^zt2:k1:/);
 
     // A valid token: its ciphertext access token is not sent to the CRM API either.
     const fresh = new TokenManager({

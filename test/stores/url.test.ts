@@ -125,7 +125,7 @@ describe('openStore', () => {
     const saved = await store.saveToken(sampleToken('alice'));
     expect((await store.findTokenById(saved.id))?.refreshToken).toBe(sampleToken('alice').refreshToken);
     const raw = await (store as EncryptedStore).inner.findTokenById(saved.id);
-    expect(raw?.refreshToken).toMatch(/^zt1:k1:/);
+    expect(raw?.refreshToken).toMatch(/^zt2:k1:/);
     await store.close();
     await expect(openStore(`sqlite:${join(dir, 'enc2.db')}?encrypt=1`, { env: {} })).rejects.toThrow(/ZTOKEN_KEYS/);
   });
@@ -139,7 +139,7 @@ describe('openStore keys', () => {
     writeFileSync(keyFile, `# test key\nk9:${key.toString('base64')}\n`, { mode: 0o600 });
     const fromFile = await openStore(`sqlite:${join(dir, 'kf.db')}?encrypt=1`, { env: { ZTOKEN_KEY_FILE: keyFile } });
     const saved = await fromFile.saveToken(sampleToken('alice'));
-    expect((await (fromFile as EncryptedStore).inner.findTokenById(saved.id))?.refreshToken).toMatch(/^zt1:k9:/);
+    expect((await (fromFile as EncryptedStore).inner.findTokenById(saved.id))?.refreshToken).toMatch(/^zt2:k9:/);
     await fromFile.close();
     const direct = await openStore(`sqlite:${join(dir, 'kf.db')}?encrypt=true`, { env: {}, keys: [{ id: 'k9', key }] });
     expect((await direct.findTokenById(saved.id))?.refreshToken).toBe(sampleToken('alice').refreshToken);
