@@ -12,21 +12,28 @@ import type { BenchContext, MeasureOptions } from './lib.js';
 import { seededRandom } from './lib.js';
 
 export const BENCH_CLIENT = { clientId: '1000.BENCHCLIENT000000000000000000', clientSecret: '0123456789abcdef0123456789abcdef0123456789' };
-const hex = (i: number) => i.toString(16).padStart(32, '0');
-/** 32 hex digits that differ for every (kind, i): the second half of a Zoho token. */
-const tail = (kind: string, i: number) => createHash('md5').update(`${kind}${i}`).digest('hex');
+/**
+ * A Zoho token's shape, `1000.<32 hex>.<32 hex>` (70 characters), with both halves pseudorandom
+ * and different for every (kind, i), as Zoho's are: an index sees them in random order, as it
+ * sees their encrypted forms (before 2026-12-07 12:10 UTC the first half was i in hex, which made
+ * plaintext index inserts sequential and flattered the plaintext figures against the encrypted).
+ */
+const zohoShaped = (kind: string, i: number) => {
+  const digest = createHash('sha256').update(`${kind}${i}`).digest('hex');
+  return `1000.${digest.slice(0, 32)}.${digest.slice(32)}`;
+};
 
 /**
- * Token number i, as every database suite loads it: Zoho's shapes (`1000.<32 hex>.<32 hex>`,
- * 70 characters, for refresh and access tokens) and one client id and secret shared by every
- * user, as an integrator has (one Zoho client, many users).
+ * Token number i, as every database suite loads it: Zoho's shapes for refresh and access tokens
+ * and one client id and secret shared by every user, as an integrator has (one Zoho client, many
+ * users).
  */
 export const benchToken = (i: number): OAuthToken & { id: string } => ({
   id: String(i),
   userName: `user${i}@zylker.com`,
   ...BENCH_CLIENT,
-  refreshToken: `1000.${hex(i)}.${tail('refresh', i)}`,
-  accessToken: `1000.${hex(i)}.${tail('access', i)}`,
+  refreshToken: zohoShaped('refresh', i),
+  accessToken: zohoShaped('access', i),
   expiryTime: 1_767_225_600_000,
   redirectUrl: 'https://app.example.com/callback',
   apiDomain: 'https://www.zohoapis.com',

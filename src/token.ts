@@ -231,11 +231,27 @@ export function sameTokenContent(a: OAuthToken, b: OAuthToken): boolean {
 
 /** Drops undefined fields so stored and returned tokens compare cleanly. */
 export function compactToken<T extends OAuthToken>(token: T): T {
-  const out = {} as T;
-  for (const field of TOKEN_FIELDS) {
-    const value = token[field];
-    if (value !== undefined) (out as OAuthToken)[field] = value as never;
-  }
+  return definedFields(token, token.id) as T;
+}
+
+/**
+ * The fields of `token` that are not undefined, in TOKEN_FIELDS order, with `id` as given.
+ * Written out field by field, not as a loop of computed keys: every save runs it, and a loop's
+ * keyed reads and writes cost several times more. `in` before each read, as in lookupRuleOf.
+ */
+function definedFields(token: OAuthToken, id: string | undefined): OAuthToken {
+  const out: OAuthToken = {};
+  const t = token as Partial<Record<keyof OAuthToken, unknown>>;
+  if (id !== undefined) out.id = id;
+  if ('userName' in t && token.userName !== undefined) out.userName = token.userName;
+  if ('clientId' in t && token.clientId !== undefined) out.clientId = token.clientId;
+  if ('clientSecret' in t && token.clientSecret !== undefined) out.clientSecret = token.clientSecret;
+  if ('refreshToken' in t && token.refreshToken !== undefined) out.refreshToken = token.refreshToken;
+  if ('accessToken' in t && token.accessToken !== undefined) out.accessToken = token.accessToken;
+  if ('grantToken' in t && token.grantToken !== undefined) out.grantToken = token.grantToken;
+  if ('expiryTime' in t && token.expiryTime !== undefined) out.expiryTime = token.expiryTime;
+  if ('redirectUrl' in t && token.redirectUrl !== undefined) out.redirectUrl = token.redirectUrl;
+  if ('apiDomain' in t && token.apiDomain !== undefined) out.apiDomain = token.apiDomain;
   return out;
 }
 
@@ -368,7 +384,7 @@ export function nextId(ids: Iterable<string>): string {
 
 /** Builds the stored form of a token that is saved over `existing` (or inserted with `id`). */
 export function tokenToStore(token: OAuthToken, id: string): StoredToken {
-  return compactToken({ ...token, id });
+  return definedFields(token, id) as StoredToken;
 }
 
 /** Whether a token's access token is expired (or within `skewMs` of it) at `now`. One rule for all. */

@@ -106,10 +106,12 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
     const token = normalizeTokenForSave(input, { maxIdLength: this.maxIdLength });
     // Synchronous from here on: concurrent saves cannot interleave between locate and write.
     const existing = locateForSave(token, (field, value) => this.lookup(field, value));
-    const id = existing?.id ?? token.id ?? nextIdAfter(this.currentMaxId());
-    const stored = toRecord(tokenToStore(token, id));
-    if (existing) this.unindex(existing);
-    this.rows.set(id, stored);
+    if (existing) {
+      this.update(existing, toRecord(tokenToStore(token, existing.id)));
+      return fromRecord(existing);
+    }
+    const stored = toRecord(tokenToStore(token, token.id ?? nextIdAfter(this.currentMaxId())));
+    this.rows.set(stored.id, stored);
     this.index(stored);
     return fromRecord(stored);
   }
@@ -188,30 +190,57 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
     }
     for (const field of INDEXED) {
       const value = token[field];
-      if (value === undefined) continue;
-      const index = this.indexes[field];
-      const entry = index.get(value);
-      if (entry === undefined) index.set(value, token);
-      else if (Array.isArray(entry)) entry.push(token);
-      else index.set(value, [entry, token]);
+      if (value !== undefined) this.indexValue(field, value, token);
     }
   }
 
   private unindex(token: StoredToken): void {
     for (const field of INDEXED) {
       const value = token[field];
-      if (value === undefined) continue;
-      const index = this.indexes[field];
-      const entry = index.get(value);
-      if (entry === undefined) continue;
-      if (!Array.isArray(entry)) {
-        if (entry.id === token.id) index.delete(value);
-        continue;
-      }
-      const rest = entry.filter((t) => t.id !== token.id);
-      if (rest.length === 0) index.delete(value);
-      else index.set(value, rest.length === 1 ? (rest[0] as StoredToken) : rest);
+      if (value !== undefined) this.unindexValue(field, value, token);
     }
+  }
+
+  /**
+   * Rewrites a stored record in place (callers only ever hold copies). Only the index entries of
+   * values that changed are touched: a refresh changes the access token alone, and at 100,000
+   * tokens each index probe is a cache miss.
+   */
+  private update(record: StoredToken, next: StoredToken): void {
+    for (const field of INDEXED) {
+      const before = record[field];
+      const after = next[field];
+      if (before === after) continue;
+      if (before !== undefined) this.unindexValue(field, before, record);
+      record[field] = after;
+      if (after !== undefined) this.indexValue(field, after, record);
+    }
+    record.clientId = next.clientId;
+    record.clientSecret = next.clientSecret;
+    record.expiryTime = next.expiryTime;
+    record.redirectUrl = next.redirectUrl;
+    record.apiDomain = next.apiDomain;
+  }
+
+  private indexValue(field: IndexedField, value: string, token: StoredToken): void {
+    const index = this.indexes[field];
+    const entry = index.get(value);
+    if (entry === undefined) index.set(value, token);
+    else if (Array.isArray(entry)) entry.push(token);
+    else index.set(value, [entry, token]);
+  }
+
+  private unindexValue(field: IndexedField, value: string, token: StoredToken): void {
+    const index = this.indexes[field];
+    const entry = index.get(value);
+    if (entry === undefined) return;
+    if (!Array.isArray(entry)) {
+      if (entry.id === token.id) index.delete(value);
+      return;
+    }
+    const rest = entry.filter((t) => t.id !== token.id);
+    if (rest.length === 0) index.delete(value);
+    else index.set(value, rest.length === 1 ? (rest[0] as StoredToken) : rest);
   }
 }
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TokenStoreError } from '../../src/errors.js';
 import {
+  compactToken,
   compareIds,
   isExpired,
   lookupRuleOf,
@@ -11,7 +12,10 @@ import {
   normalizeToken,
   redact,
   redactToken,
+  type StoredToken,
   scrubSecrets,
+  TOKEN_FIELDS,
+  tokenToStore,
 } from '../../src/token.js';
 
 describe('redact', () => {
@@ -119,5 +123,26 @@ describe('isExpired (the one expiry rule)', () => {
     expect(isExpired({ expiryTime: 10_000 }, 4_000, 5_000)).toBe(false);
     expect(isExpired({ expiryTime: 10_000 }, 5_000, 5_000)).toBe(true);
     expect(isExpired({}, 0)).toBe(true);
+  });
+});
+
+describe('compactToken and tokenToStore', () => {
+  const full = Object.fromEntries(
+    TOKEN_FIELDS.map((field) => [field, field === 'expiryTime' ? 5 : `${field}-value`]),
+  ) as unknown as StoredToken;
+
+  it('keep every defined field of TOKEN_FIELDS, in its order, and drop undefined ones', () => {
+    expect(Object.keys(compactToken(full))).toEqual([...TOKEN_FIELDS]);
+    expect(compactToken(full)).toEqual(full);
+    for (const field of TOKEN_FIELDS) {
+      const kept = compactToken({ ...full, [field]: undefined });
+      expect(Object.keys(kept)).toEqual(TOKEN_FIELDS.filter((f) => f !== field));
+    }
+  });
+
+  it('tokenToStore gives the id it is passed, whatever the token held', () => {
+    expect(tokenToStore({ ...full, id: '1' }, '9')).toEqual({ ...full, id: '9' });
+    const { id: _, ...withoutId } = full;
+    expect(Object.keys(tokenToStore(withoutId, '3'))).toEqual([...TOKEN_FIELDS]);
   });
 });
