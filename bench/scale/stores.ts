@@ -13,19 +13,22 @@ import { MemoryStore } from '../../src/stores/memory.js';
 import { RedisStore } from '../../src/stores/redis.js';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
 import type { StoredToken } from '../../src/token.js';
-import { seedSqliteFile, seedTokenFile } from '../lib-seed.js';
+import { numbered, seedSqliteFile, seedTokenFile } from '../lib-seed.js';
 import { bulkLoad, type SqlBenchEngine } from '../lib-stores.js';
 import { engine as mysqlEngine } from '../suites/mysql.js';
 import { engine as postgresEngine } from '../suites/postgres.js';
 
 const REDIS_URL = process.env.ZTOKEN_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A kind of store: loads tokens (as stored: plain or encrypted) into a new store and removes it. */
+/** Token number i (1..count) as the store holds it: plain or encrypted. Tokens are made as they are loaded, never held all at once. */
+export type TokenMaker = (i: number) => StoredToken;
+
+/** A kind of store: loads `count` tokens into a new store and removes it. */
 export interface ScaleStore {
   name: string;
   /** Its saves rewrite everything (FileStore): fewer, untimed-warm-up calls; not held to "flat". */
   slowSaves?: boolean;
-  load(tag: string, tokens: readonly StoredToken[]): Promise<TokenStore>;
+  load(tag: string, count: number, make: TokenMaker): Promise<TokenStore>;
   drop(tag: string): Promise<void>;
 }
 
@@ -36,12 +39,12 @@ function sqlStore(name: string, engine: SqlBenchEngine): ScaleStore {
   const table = (tag: string) => `ztscale_${process.pid}_${tag}`;
   return {
     name,
-    load: async (tag, tokens) => {
+    load: async (tag, count, make) => {
       const store = engine.open(table(tag));
       await store.getTokens(); // creates the table and its indexes
       const raw = engine.connect();
       try {
-        await bulkLoad(engine, raw, table(tag), 0, tokens.length, (i) => tokenToRow(tokens[i - 1]!));
+        await bulkLoad(engine, raw, table(tag), 0, count, (i) => tokenToRow(make(i)));
         await raw.query(engine.analyze(engine.quote(table(tag))));
       } finally {
         await raw.end();
@@ -61,17 +64,19 @@ export function scaleStores(dir: string): ScaleStore[] {
   return [
     {
       name: 'MemoryStore',
-      load: async (_tag, tokens) => {
+      // One by one, as its tokens arrive in an application: each token's values are made just
+      // before it is saved, so they lie next to the store's record of it in memory.
+      load: async (_tag, count, make) => {
         const store = new MemoryStore();
-        for (const token of tokens) await store.saveToken(token);
+        for (let i = 1; i <= count; i++) await store.saveToken(make(i));
         return store;
       },
       drop: async () => undefined,
     },
     {
       name: 'SQLiteStore',
-      load: async (tag, tokens) => {
-        seedSqliteFile(join(dir, `${tag}.db`), tokens);
+      load: async (tag, count, make) => {
+        seedSqliteFile(join(dir, `${tag}.db`), numbered(count, make));
         return new SQLiteStore({ path: join(dir, `${tag}.db`) });
       },
       drop: async (tag) => rmSync(join(dir, `${tag}.db`), { force: true }),
@@ -80,10 +85,11 @@ export function scaleStores(dir: string): ScaleStore[] {
     sqlStore('PostgresStore', postgresEngine),
     {
       name: 'RedisStore',
-      load: async (tag, tokens) => {
+      load: async (tag, count, make) => {
         const store = new RedisStore({ url: REDIS_URL, prefix: redisPrefix(tag) });
         await store.deleteTokens();
-        for (let start = 0; start < tokens.length; start += 10_000) await store.importTokens(tokens.slice(start, start + 10_000));
+        for (let start = 1; start <= count; start += 10_000)
+          await store.importTokens([...numbered(Math.min(10_000, count - start + 1), make, start)]);
         return store;
       },
       drop: async (tag) => {
@@ -94,9 +100,9 @@ export function scaleStores(dir: string): ScaleStore[] {
     {
       name: 'FileStore',
       slowSaves: true,
-      load: async (tag, tokens) => {
+      load: async (tag, count, make) => {
         const path = join(dir, `${tag}.txt`);
-        seedTokenFile(path, tokens);
+        seedTokenFile(path, numbered(count, make));
         const store = new FileStore({ path });
         await store.findTokenById('1');
         await sleep(50); // past the racy window of a file written just now (file-stamp.ts)

@@ -12,7 +12,7 @@ import { AsyncSqlStore } from './sql/async-sql-store.js';
 import { validateTableName } from './sql/identifier.js';
 import { type TableLayoutName, tableLayoutOption } from './sql/table-layouts.js';
 import { PostgresDriver } from './sql/postgres-driver.js';
-import type { StoreUrl } from './url-params.js';
+import { COMMON_URL_PARAMS, type StoreUrl } from './url-params.js';
 import { openNow } from './open-now.js';
 
 export interface PostgresStoreOptions {
@@ -140,7 +140,7 @@ const PG_PARAMS = [
 export async function postgresStoreFromUrl(url: StoreUrl, create: boolean): Promise<PostgresStore> {
   const parsed = url.parse();
   const params = url.params([...STORE_PARAMS, ...PG_PARAMS]);
-  for (const name of [...STORE_PARAMS, 'encrypt']) parsed.searchParams.delete(name);
+  for (const name of [...STORE_PARAMS, ...COMMON_URL_PARAMS]) parsed.searchParams.delete(name);
   const store = new PostgresStore({
     connectionString: parsed.toString(),
     table: params.string('table'),

@@ -7,7 +7,7 @@
 import { TokenStoreError } from '../errors.js';
 
 /** Parameters every scheme takes, read by openStore itself. */
-export const COMMON_URL_PARAMS = ['encrypt'] as const;
+export const COMMON_URL_PARAMS = ['encrypt', 'encryptFormat'] as const;
 
 /** A store URL split at its scheme and query, for the store module that reads it. */
 export class StoreUrl {

@@ -141,6 +141,14 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
   if (encrypt !== null && !['1', 'true', '0', 'false'].includes(encrypt)) {
     throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ?encrypt=${encrypt.slice(0, 20)}: use ?encrypt=1 (or leave it out)`);
   }
+  // ?encryptFormat=zt1 keeps writing the format older releases read (a fleet mid-upgrade; cipher.ts).
+  const encryptFormat = parts.query.get('encryptFormat');
+  if (encryptFormat !== null && !(encryptFormat === 'zt1' || encryptFormat === 'zt2')) {
+    throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ?encryptFormat=${encryptFormat.slice(0, 20)}: use zt2 (the default) or zt1`);
+  }
+  if (encryptFormat !== null && !isEncryptedStoreUrl(url)) {
+    throw new TokenStoreError('INVALID_ARGUMENT', 'Store URL ?encryptFormat= needs ?encrypt=1 as well');
+  }
   const store = await opener(parts, options.create ?? true);
   if (isEncryptedStoreUrl(url)) {
     const { EncryptedStore } = await import('../crypto/encrypted-store.js');
@@ -149,7 +157,7 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
     try {
       const keyFile = env[KEY_FILE_ENV_VAR];
       const keys = options.keys ?? (keyFile ? loadKeysFromFile(keyFile) : loadKeysFromEnv(env));
-      return new EncryptedStore(store, { keys });
+      return new EncryptedStore(store, { keys, writeFormat: encryptFormat ?? undefined });
     } catch (error) {
       await store.close();
       throw error;

@@ -129,6 +129,22 @@ describe('openStore', () => {
     await store.close();
     await expect(openStore(`sqlite:${join(dir, 'enc2.db')}?encrypt=1`, { env: {} })).rejects.toThrow(/ZTOKEN_KEYS/);
   });
+
+  it('?encryptFormat=zt1 keeps writing the format older releases read; a wrong or lone one is refused', async () => {
+    const env = { ZTOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}` };
+    const path = join(dir, 'enc-zt1.db');
+    const store = (await openStore(`sqlite:${path}?encrypt=1&encryptFormat=zt1`, { env })) as EncryptedStore;
+    const saved = await store.saveToken(sampleToken('alice'));
+    expect((await store.inner.findTokenById(saved.id))?.refreshToken).toMatch(/^zt1:k1:/);
+    await store.close();
+    const reader = (await openStore(`sqlite:${path}?encrypt=1`, { env })) as EncryptedStore;
+    expect(await reader.findToken({ userName: 'alice' })).toEqual(saved);
+    await reader.close();
+    await expect(openStore(`sqlite:${path}?encrypt=1&encryptFormat=zt3`, { env })).rejects.toThrow(
+      /\?encryptFormat=zt3: use zt2 \(the default\) or zt1/,
+    );
+    await expect(openStore(`sqlite:${path}?encryptFormat=zt1`, { env })).rejects.toThrow(/needs \?encrypt=1/);
+  });
 });
 
 describe('openStore keys', () => {
