@@ -32,7 +32,7 @@ describe('unknown URL parameters', () => {
     const error = await refusal(openStore(`sqlite:${path}?tabel=foo`));
     expect(error.reason).toBe('INVALID_ARGUMENT');
     expect(error.message).toBe(
-      'Unknown parameter ?tabel= in the sqlite: store URL (did you mean ?table=?); sqlite: URLs take ?table= ?layout= ?busyTimeoutMs= ?encrypt=',
+      'Unknown parameter ?tabel= in the sqlite: store URL (did you mean ?table=?); sqlite: URLs take ?table= ?layout= ?busyTimeoutMs= ?encrypt= ?encryptFormat=',
     );
     expect(existsSync(path)).toBe(false);
     expect((await refusal(openStore(`file:${join(dir, 't.txt')}?lockstale=5`))).message).toMatch(
@@ -41,7 +41,7 @@ describe('unknown URL parameters', () => {
     expect((await refusal(openStore('redis://127.0.0.1:6379/0?prefx=a:'))).message).toMatch(/did you mean \?prefix=\?/);
     expect((await refusal(openStore('mysql://root@127.0.0.1/test?tabel=x'))).message).toMatch(/did you mean \?table=\?/);
     expect((await refusal(openStore('postgres://u@h/db?shema=x'))).message).toMatch(/did you mean \?schema=\?/);
-    expect((await refusal(openStore('memory:?table=x'))).message).toMatch(/memory: URLs take \?encrypt=$/);
+    expect((await refusal(openStore('memory:?table=x'))).message).toMatch(/memory: URLs take \?encrypt= \?encryptFormat=$/);
     expect((await refusal(openStore(`sqlite:${path}?encrypt=yes`))).message).toMatch(/encrypt=1/);
     expect((await refusal(openStore(`sqlite:${path}?busyTimeoutMs=soon`))).message).toMatch(/busyTimeoutMs= must be a number/);
     expect((await refusal(openStore(`file:${path}?lockStaleMs=-1`))).message).toMatch(/lockStaleMs -1/);
