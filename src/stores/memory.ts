@@ -7,6 +7,7 @@ import { LocalLocks } from './lock.js';
 import type { ReauthMark } from '../reauth-marks.js';
 import type { ReauthMarkStore, TokenStore } from '../store.js';
 import { LocalReauthMarks } from './local-reauth-marks.js';
+import { addTo, findIn, removeFrom, type ValueMap } from './value-map.js';
 import {
   compareIds,
   type LookupField,
@@ -72,7 +73,7 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
    * Per lookup field: value -> the token holding it, straight to the object (one hash probe, no
    * id indirection). The rare value that several tokens share maps to all of them.
    */
-  private readonly indexes: Record<IndexedField, Map<string, StoredToken | StoredToken[]>> = {
+  private readonly indexes: Record<IndexedField, ValueMap> = {
     userName: new Map(),
     accessToken: new Map(),
     grantToken: new Map(),
@@ -168,11 +169,7 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
 
   private lookup(field: LookupField, value: string): StoredToken | null {
     if (field === 'id') return this.rows.get(value) ?? null;
-    const entry = this.indexes[field].get(value);
-    if (entry === undefined || !Array.isArray(entry)) return entry ?? null;
-    let best: StoredToken | undefined;
-    for (const token of entry) if (best === undefined || compareIds(token.id, best.id) < 0) best = token;
-    return best ?? null;
+    return findIn(this.indexes[field], value) ?? null;
   }
 
   /** Zoho's rule: new ids follow the largest numeric id currently stored. */
@@ -188,17 +185,11 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
     if (isNumericId(token.id) && this.maxNumericId !== null) {
       this.maxNumericId = Math.max(this.maxNumericId, Number(token.id));
     }
-    for (const field of INDEXED) {
-      const value = token[field];
-      if (value !== undefined) this.indexValue(field, value, token);
-    }
+    for (const field of INDEXED) addTo(this.indexes[field], token[field], token);
   }
 
   private unindex(token: StoredToken): void {
-    for (const field of INDEXED) {
-      const value = token[field];
-      if (value !== undefined) this.unindexValue(field, value, token);
-    }
+    for (const field of INDEXED) removeFrom(this.indexes[field], token[field], token);
   }
 
   /**
@@ -211,36 +202,15 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
       const before = record[field];
       const after = next[field];
       if (before === after) continue;
-      if (before !== undefined) this.unindexValue(field, before, record);
+      removeFrom(this.indexes[field], before, record);
       record[field] = after;
-      if (after !== undefined) this.indexValue(field, after, record);
+      addTo(this.indexes[field], after, record);
     }
     record.clientId = next.clientId;
     record.clientSecret = next.clientSecret;
     record.expiryTime = next.expiryTime;
     record.redirectUrl = next.redirectUrl;
     record.apiDomain = next.apiDomain;
-  }
-
-  private indexValue(field: IndexedField, value: string, token: StoredToken): void {
-    const index = this.indexes[field];
-    const entry = index.get(value);
-    if (entry === undefined) index.set(value, token);
-    else if (Array.isArray(entry)) entry.push(token);
-    else index.set(value, [entry, token]);
-  }
-
-  private unindexValue(field: IndexedField, value: string, token: StoredToken): void {
-    const index = this.indexes[field];
-    const entry = index.get(value);
-    if (entry === undefined) return;
-    if (!Array.isArray(entry)) {
-      if (entry.id === token.id) index.delete(value);
-      return;
-    }
-    const rest = entry.filter((t) => t.id !== token.id);
-    if (rest.length === 0) index.delete(value);
-    else index.set(value, rest.length === 1 ? (rest[0] as StoredToken) : rest);
   }
 }
 
