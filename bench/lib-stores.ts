@@ -9,7 +9,7 @@ import { type TokenRow, tokenToRow } from '../src/row.js';
 import type { TokenStore } from '../src/store.js';
 import type { OAuthToken } from '../src/token.js';
 import type { BenchContext, MeasureOptions } from './lib.js';
-import { seededRandom } from './lib.js';
+import { median, seededRandom } from './lib.js';
 
 export const BENCH_CLIENT = { clientId: '1000.BENCHCLIENT000000000000000000', clientSecret: '0123456789abcdef0123456789abcdef0123456789' };
 /**
@@ -43,8 +43,6 @@ export const benchToken = (i: number): OAuthToken & { id: string } => ({
 const rowOf = (i: number) => tokenToRow(benchToken(i));
 
 export type Measured = { medianUs: number; p99Us: number; samples: number };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /**
  * Measures `fns` in alternation, round after round, so load from other processes on the machine

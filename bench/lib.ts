@@ -70,6 +70,9 @@ export function seededRandom(seed = 42): () => number {
   };
 }
 
+/** The middle value (the upper middle of an even count), NaN for none. */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
 export function formatUs(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 2 : 1)} µs`;
 }

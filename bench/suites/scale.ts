@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { type BenchContext, formatUs } from '../lib.js';
+import { type BenchContext, formatUs, median } from '../lib.js';
 import type { Figures, Operation } from '../scale/measure.js';
 import { waitForQuietCpu } from '../scale/quiet.js';
 import { SCALE_STORE_NAMES } from '../scale/stores.js';
@@ -64,8 +64,6 @@ function processCount(): number {
     throw new Error(`BENCH_SCALE_PROCESSES must be a whole number of at least 1 (got ${process.env.BENCH_SCALE_PROCESSES})`);
   return n;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** One figure from several processes' figures of the same operation: medians of their medians. */
 function acrossProcesses(runs: Figures[]): Figures {

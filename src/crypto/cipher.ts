@@ -257,8 +257,6 @@ export class FieldCipher {
   /** Recent encryptions (plaintext -> stored) and decryptions (stored -> plaintext). */
   readonly #cache: RecentResults;
   readonly #writeFormat: CipherFormat;
-  /** Configured key ids, newest first. */
-  readonly newestFirstKeyIds: readonly string[];
   /**
    * The forms a lookup tries, in order: every key (newest first) in the write format, then every
    * key in the other format. Rows move toward the first (saves, rotateKeys).
@@ -290,9 +288,8 @@ export class FieldCipher {
       });
     }
     this.#newestFirst = [...this.#byId.values()].reverse();
-    this.newestFirstKeyIds = this.#newestFirst.map((key) => key.id);
     const otherFormat: CipherFormat = writeFormat === 'zt2' ? 'zt1' : 'zt2';
-    this.lookupForms = [writeFormat, otherFormat].flatMap((format) => this.newestFirstKeyIds.map((keyId) => ({ keyId, format })));
+    this.lookupForms = [writeFormat, otherFormat].flatMap((format) => this.#newestFirst.map(({ id }) => ({ keyId: id, format })));
     this.#cache = new RecentResults(SECRET_FIELDS.length * (1 + 2 * parsed.length), options.cacheEntries ?? 0);
   }
 

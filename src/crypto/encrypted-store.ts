@@ -218,8 +218,9 @@ export class EncryptedStore implements TokenStore {
   /**
    * The stored forms of a lookup, as partials for the inner store, by number: the value (and the
    * client secret that rules 3 and 4 require) in each of the cipher's lookup forms (0 is the
-   * newest key in the write format), then as plaintext; undefined past the last. Callers make each only when the one before found
-   * nothing. A plain method, not a generator of closures: this runs on every lookup.
+   * newest key in the write format), then as plaintext; undefined past the last. Callers make
+   * each only when the one before found nothing. A plain method, not a generator of closures:
+   * this runs on every lookup.
    */
   #innerPartial(rule: MatchRule, partial: OAuthToken, form: number): OAuthToken | undefined {
     const field = rule.field;

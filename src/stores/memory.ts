@@ -108,7 +108,7 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
     // Synchronous from here on: concurrent saves cannot interleave between locate and write.
     const existing = locateForSave(token, (field, value) => this.lookup(field, value));
     if (existing) {
-      this.update(existing, toRecord(tokenToStore(token, existing.id)));
+      this.update(existing, token);
       return fromRecord(existing);
     }
     const stored = toRecord(tokenToStore(token, token.id ?? nextIdAfter(this.currentMaxId())));
@@ -193,11 +193,11 @@ export class MemoryStore implements TokenStore, ReauthMarkStore {
   }
 
   /**
-   * Rewrites a stored record in place (callers only ever hold copies). Only the index entries of
-   * values that changed are touched: a refresh changes the access token alone, and at 100,000
-   * tokens each index probe is a cache miss.
+   * Rewrites a stored record in place with a normalized token's fields (its id stays; callers only
+   * ever hold copies). Only the index entries of values that changed are touched: a refresh
+   * changes the access token alone, and at 100,000 tokens each index probe is a cache miss.
    */
-  private update(record: StoredToken, next: StoredToken): void {
+  private update(record: StoredToken, next: OAuthToken): void {
     for (const field of INDEXED) {
       const before = record[field];
       const after = next[field];

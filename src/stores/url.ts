@@ -146,11 +146,12 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
   if (encryptFormat !== null && !(encryptFormat === 'zt1' || encryptFormat === 'zt2')) {
     throw new TokenStoreError('INVALID_ARGUMENT', `Store URL ?encryptFormat=${encryptFormat.slice(0, 20)}: use zt2 (the default) or zt1`);
   }
-  if (encryptFormat !== null && !isEncryptedStoreUrl(url)) {
+  const encrypted = isEncryptedStoreUrl(url);
+  if (encryptFormat !== null && !encrypted) {
     throw new TokenStoreError('INVALID_ARGUMENT', 'Store URL ?encryptFormat= needs ?encrypt=1 as well');
   }
   const store = await opener(parts, options.create ?? true);
-  if (isEncryptedStoreUrl(url)) {
+  if (encrypted) {
     const { EncryptedStore } = await import('../crypto/encrypted-store.js');
     const { loadKeysFromEnv, loadKeysFromFile } = await import('../crypto/keys.js');
     const env = options.env ?? process.env;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SQLiteStore } from '../../src/stores/sqlite.js';
 import { secretsOf, type StoredToken } from '../../src/token.js';
 import { type Emulator, startEmulator } from '../../src/zoho/emulator/index.js';
-import { expectNoSecrets, freePort, outputs, runCli, tempDir } from './helpers.js';
+import { expectNoSecrets, freePort, outputs, runCli, storedTokensOf, tempDir } from './helpers.js';
 
 const CLIENT_ID = `1000.CLITEST${randomBytes(8).toString('hex').toUpperCase()}`;
 const CLIENT_SECRET = `cli-test-client-secret-${randomBytes(12).toString('hex')}`;
@@ -22,16 +22,7 @@ const secrets = new Set<string>([CLIENT_SECRET]);
 let emulator: Emulator;
 let env: Record<string, string>;
 
-async function storedTokens(): Promise<StoredToken[]> {
-  const store = new SQLiteStore({ path: db });
-  try {
-    const tokens = await store.getTokens();
-    for (const token of tokens) for (const secret of secretsOf(token)) secrets.add(secret);
-    return tokens;
-  } finally {
-    await store.close();
-  }
-}
+const storedTokens = (): Promise<StoredToken[]> => storedTokensOf(db, secrets);
 
 async function byUser(): Promise<Record<string, StoredToken>> {
   return Object.fromEntries((await storedTokens()).map((t) => [t.userName ?? `#${t.id}`, t]));
